@@ -1,0 +1,111 @@
+"""Exact match, token accuracy, and both broken down by length.
+
+Predictions and targets are compared as sequences *up to and including the first EOS*: anything a
+model writes after its EOS is ignored, and a prediction that never emits EOS cannot be an exact match.
+Both may be padded tensors ``[batch, len]`` or lists of id lists; their widths may differ.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Sequence
+
+import torch
+
+from .data import EOS, PAD
+
+
+def _rows(x, name: str) -> list[list[int]]:
+    if isinstance(x, torch.Tensor):
+        if x.dim() != 2:
+            raise ValueError(f"{name} must have shape [batch, len], got {list(x.shape)}")
+        return x.tolist()
+    if isinstance(x, (str, bytes)) or not isinstance(x, Sequence):
+        raise TypeError(f"{name} must be a [batch, len] tensor or a list of id lists, got {type(x).__name__}")
+    return [list(r) for r in x]
+
+
+def _until_eos(row: list[int]) -> list[int]:
+    """The sequence a row stands for: tokens up to and including the first EOS (PAD dropped if no EOS)."""
+    if EOS in row:
+        return row[: row.index(EOS) + 1]
+    return [t for t in row if t != PAD]
+
+
+def _pair_up(predictions, targets):
+    preds, tgts = _rows(predictions, "predictions"), _rows(targets, "targets")
+    if len(preds) != len(tgts):
+        raise ValueError(f"predictions hold {len(preds)} sequences but targets hold {len(tgts)}")
+    if not preds:
+        raise ValueError("cannot score an empty batch: pass at least one sequence")
+    return [_until_eos(p) for p in preds], [_until_eos(t) for t in tgts]
+
+
+def exact_matches(predictions, targets) -> list[bool]:
+    """Per sequence: is the prediction identical to the target, EOS included?"""
+    preds, tgts = _pair_up(predictions, targets)
+    return [p == t for p, t in zip(preds, tgts)]
+
+
+def token_hits(predictions, targets) -> list[tuple[int, int]]:
+    """Per sequence: (target positions predicted correctly, target length incl. EOS)."""
+    preds, tgts = _pair_up(predictions, targets)
+    return [(sum(1 for i, t in enumerate(tgt) if i < len(p) and p[i] == t), len(tgt)) for p, tgt in zip(preds, tgts)]
+
+
+def exact_match(predictions, targets) -> float:
+    """Fraction of sequences predicted exactly (up to and including EOS)."""
+    matches = exact_matches(predictions, targets)
+    return sum(matches) / len(matches)
+
+
+def token_accuracy(predictions, targets) -> float:
+    """Fraction of target positions (EOS included, PAD excluded) where the prediction has the same token."""
+    hits = token_hits(predictions, targets)
+    return sum(h for h, _ in hits) / sum(n for _, n in hits)
+
+
+def accuracy_by_length(predictions, targets, lengths=None) -> dict[int, dict[str, float]]:
+    """Exact match and token accuracy per length: ``{length: {"exact_match", "token_accuracy", "count"}}``.
+
+    ``lengths`` (one per sequence, e.g. source lengths) defaults to each target's length without EOS.
+    """
+    matches = exact_matches(predictions, targets)
+    hits = token_hits(predictions, targets)
+    if lengths is None:
+        _, tgts = _pair_up(predictions, targets)
+        lengths = [len(t) - 1 if t and t[-1] == EOS else len(t) for t in tgts]
+    elif isinstance(lengths, torch.Tensor):
+        lengths = lengths.tolist()
+    lengths = list(lengths)
+    if len(lengths) != len(matches):
+        raise ValueError(f"got {len(lengths)} lengths for {len(matches)} sequences; pass one length per sequence")
+    groups: dict[int, list[int]] = defaultdict(list)
+    for i, n in enumerate(lengths):
+        groups[int(n)].append(i)
+    return {
+        n: {
+            "exact_match": sum(matches[i] for i in idx) / len(idx),
+            "token_accuracy": sum(hits[i][0] for i in idx) / sum(hits[i][1] for i in idx),
+            "count": len(idx),
+        }
+        for n, idx in sorted(groups.items())
+    }
+
+
+def accuracy_by_bucket(predictions, targets, lengths, buckets: Sequence[tuple[int, int]]) -> dict[str, dict[str, float]]:
+    """Like :func:`accuracy_by_length` for inclusive length ranges, e.g. ``[(1, 5), (6, 10)]`` -> keys ``"1-5"``."""
+    per_length = accuracy_by_length(predictions, targets, lengths)
+    out = {}
+    for lo, hi in buckets:
+        rows = [(n, r) for n, r in per_length.items() if lo <= n <= hi]
+        count = sum(r["count"] for _, r in rows)
+        if count == 0:
+            continue
+        out[f"{lo}-{hi}"] = {
+            "exact_match": sum(r["exact_match"] * r["count"] for _, r in rows) / count,
+            # token accuracy weighted by sequences (each length's accuracy already weights its tokens)
+            "token_accuracy": sum(r["token_accuracy"] * r["count"] for _, r in rows) / count,
+            "count": count,
+        }
+    return out

@@ -1,0 +1,108 @@
+"""Pictures a learner would rather look at than read: training curves and accuracy by length."""
+
+from __future__ import annotations
+
+from typing import Mapping
+
+import matplotlib.pyplot as plt
+
+from .training import History
+
+
+def _check_histories(histories) -> dict[str, History]:
+    if isinstance(histories, History):
+        return {"model": histories}
+    if not isinstance(histories, Mapping) or not histories:
+        raise TypeError("pass a History, or a dict {label: History} to compare runs")
+    for label, h in histories.items():
+        if not isinstance(h, History):
+            raise TypeError(f"{label!r} maps to {type(h).__name__}, expected a History returned by fit()")
+    return dict(histories)
+
+
+def plot_history(histories, metrics: tuple[str, ...] = ("exact_match",), title: str | None = None):
+    """Training loss (log scale) and evaluation metrics over steps, for one run or several ``{label: History}``.
+
+    Returns the matplotlib figure.
+    """
+    runs = _check_histories(histories)
+    fig, axes = plt.subplots(1, 1 + len(metrics), figsize=(4.2 * (1 + len(metrics)), 3.2), squeeze=False)
+    axes = axes[0]
+    for label, h in runs.items():
+        axes[0].plot(h.steps, h.loss, label=label)
+        for ax, name in zip(axes[1:], metrics):
+            if h.evals and name in h.evals[-1]:
+                ax.plot(h.eval_steps, h.metric(name), marker="o", markersize=3, label=label)
+    axes[0].set(xlabel="step", ylabel="training loss", yscale="log", title="loss")
+    for ax, name in zip(axes[1:], metrics):
+        ax.set(xlabel="step", ylabel=name.replace("_", " "), ylim=(-0.02, 1.02), title=name.replace("_", " "))
+    for ax in axes:
+        ax.grid(alpha=0.3)
+        if len(runs) > 1:
+            ax.legend(fontsize=8)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def plot_accuracy_by_length(results: Mapping[str, Mapping], metric: str = "exact_match", title: str | None = None):
+    """Bar-free line plot of ``metric`` per length for one or more models.
+
+    ``results``: ``{label: accuracy_by_length(...) or accuracy_by_bucket(...)}``. Returns the figure.
+    """
+    if not isinstance(results, Mapping) or not results:
+        raise TypeError("pass a dict {label: accuracy_by_length(...)} with at least one entry")
+    fig, ax = plt.subplots(figsize=(6, 3.2))
+    for label, per_length in results.items():
+        keys = list(per_length)
+        if keys and metric not in per_length[keys[0]]:
+            raise KeyError(f"no metric {metric!r} in results for {label!r}; have {sorted(per_length[keys[0]])}")
+        ax.plot([str(k) for k in keys], [per_length[k][metric] for k in keys], marker="o", label=label)
+    ax.set(xlabel="length", ylabel=metric.replace("_", " "), ylim=(-0.02, 1.02), title=title)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def draw_seq2seq(src: str, tgt: str, title: str | None = None):
+    """Schematic of an encoder-decoder reading ``src`` and writing ``tgt`` (one character per cell).
+
+    Encoder cells (blue) read the source; their last hidden state, the *context vector*, starts the decoder
+    (orange), which reads ``<sos>`` then its own previous output and writes ``tgt`` followed by ``<eos>``.
+    """
+    if not src or not tgt:
+        raise ValueError("draw_seq2seq needs a non-empty source and target, e.g. draw_seq2seq('abc', 'cba')")
+    n_src, n_tgt = len(src), len(tgt) + 1
+    fig, ax = plt.subplots(figsize=(1.0 * (n_src + n_tgt) + 1.5, 2.6))
+    cell = dict(boxstyle="round,pad=0.35", linewidth=1.2)
+    arrow = dict(arrowstyle="->", color="0.3", lw=1.2)
+    for i, ch in enumerate(src):
+        ax.text(i, 0, "GRU", ha="center", va="center", bbox={**cell, "facecolor": "#cfe3f7", "edgecolor": "#2b6cb0"})
+        ax.text(i, -1, repr(ch)[1:-1], ha="center", va="center", fontsize=12, family="monospace")
+        ax.annotate("", xy=(i, -0.3), xytext=(i, -0.8), arrowprops=arrow)
+        if i:
+            ax.annotate("", xy=(i - 0.3, 0), xytext=(i - 0.7, 0), arrowprops=arrow)
+    x0 = n_src + 0.8
+    ax.annotate("", xy=(x0 - 0.3, 0), xytext=(n_src - 0.7, 0), arrowprops={**arrow, "color": "#c05621", "lw": 2})
+    ax.text((n_src - 1 + x0) / 2, 0.35, "context\nvector", ha="center", va="bottom", fontsize=9, color="#c05621")
+    inputs = ["<sos>"] + list(tgt)
+    outputs = list(tgt) + ["<eos>"]
+    for j in range(n_tgt):
+        x = x0 + j
+        ax.text(x, 0, "GRU", ha="center", va="center", bbox={**cell, "facecolor": "#fde2c8", "edgecolor": "#c05621"})
+        ax.text(x, -1, inputs[j], ha="center", va="center", fontsize=10 if len(inputs[j]) > 1 else 12,
+                family="monospace", color="0.35")
+        ax.text(x, 1.05, outputs[j], ha="center", va="center", fontsize=10 if len(outputs[j]) > 1 else 12,
+                family="monospace", weight="bold")
+        ax.annotate("", xy=(x, -0.3), xytext=(x, -0.8), arrowprops=arrow)
+        ax.annotate("", xy=(x, 0.8), xytext=(x, 0.3), arrowprops=arrow)
+        if j:
+            ax.annotate("", xy=(x - 0.3, 0), xytext=(x - 0.7, 0), arrowprops=arrow)
+    ax.text((n_src - 1) / 2, -1.6, "encoder reads the source", ha="center", color="#2b6cb0")
+    ax.text(x0 + (n_tgt - 1) / 2, -1.6, "decoder writes the target, one token at a time", ha="center", color="#c05621")
+    ax.set(xlim=(-0.8, x0 + n_tgt - 0.2), ylim=(-1.9, 1.5), title=title)
+    ax.axis("off")
+    fig.tight_layout()
+    return fig

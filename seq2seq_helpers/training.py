@@ -1,0 +1,259 @@
+"""The training loop every lesson uses: progress bar, learning-rate schedule, clipping, evaluation, history.
+
+The loop knows nothing about seq2seq: ``step_fn(model, batch, step)`` returns the loss of one batch, and
+``eval_fn(model)`` returns a dict of metrics. :func:`seq2seq_step` builds the usual ``step_fn``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from .data import PAD
+
+# ------------------------------------------------------------------------------------------------ loss
+
+
+def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, pad_id: int = PAD) -> torch.Tensor:
+    """Mean cross-entropy over the real (non-PAD) target tokens.
+
+    logits: [batch, tgt_len, vocab], targets: [batch, tgt_len]
+    """
+    if not isinstance(logits, torch.Tensor) or not isinstance(targets, torch.Tensor):
+        raise TypeError("masked_cross_entropy takes two tensors: logits [batch, tgt_len, vocab], targets [batch, tgt_len]")
+    if logits.dim() != 3 or targets.dim() != 2 or logits.shape[:2] != targets.shape:
+        raise ValueError(f"logits must be [batch, tgt_len, vocab] and targets [batch, tgt_len] with the same first two "
+                         f"sizes; got logits {list(logits.shape)} and targets {list(targets.shape)}")
+    if logits.device != targets.device:
+        raise ValueError(f"logits are on {logits.device} but targets on {targets.device}; move both to one device")
+    if targets.numel() and (int(targets.max()) >= logits.shape[-1] or int(targets.min()) < 0):
+        raise ValueError(f"targets hold ids outside 0..{logits.shape[-1] - 1}, the model's vocabulary")
+    if not bool((targets != pad_id).any()):
+        raise ValueError("every target token is padding: there is nothing to learn from this batch")
+    return F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=pad_id)  # PAD positions ignored
+
+
+# ----------------------------------------------------------------------------------- schedules
+
+
+def cosine_schedule(optimizer: torch.optim.Optimizer, total_steps: int, warmup_steps: int = 0,
+                    min_lr_ratio: float = 0.0) -> torch.optim.lr_scheduler.LambdaLR:
+    """Linear warm-up, then cosine decay from the optimizer's learning rate down to ``min_lr_ratio`` of it."""
+    if total_steps < 1 or warmup_steps < 0 or warmup_steps >= total_steps:
+        raise ValueError(f"need total_steps >= 1 and 0 <= warmup_steps < total_steps, "
+                         f"got total_steps={total_steps}, warmup_steps={warmup_steps}")
+    if not 0.0 <= min_lr_ratio <= 1.0:
+        raise ValueError(f"min_lr_ratio must be in [0, 1] (a fraction of the base learning rate), got {min_lr_ratio}")
+
+    def factor(step: int) -> float:
+        if step < warmup_steps:
+            return (step + 1) / warmup_steps
+        progress = min(1.0, (step - warmup_steps) / max(1, total_steps - warmup_steps))
+        return min_lr_ratio + (1 - min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
+
+    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+
+
+def teacher_forcing_schedule(kind: str, total_steps: int | None = None, *, ratio: float = 1.0,
+                             k: float | None = None, min_ratio: float = 0.0) -> Callable[[int], float]:
+    """Teacher-forcing ratio as a function of the training step (scheduled sampling, Bengio et al. 2015).
+
+    * ``"constant"``: always ``ratio``;
+    * ``"linear"``: ``max(min_ratio, 1 - step / total_steps)``;
+    * ``"exponential"``: ``k ** step`` (``0 < k < 1``; defaults so the ratio reaches 0.01 at ``total_steps``);
+    * ``"inverse_sigmoid"``: ``k / (k + exp(step / k))`` (``k >= 1``; defaults so the ratio is 0.5 half-way).
+    """
+    kinds = ("constant", "linear", "exponential", "inverse_sigmoid")
+    if kind not in kinds:
+        raise ValueError(f"unknown teacher-forcing schedule {kind!r}; choose one of {kinds}")
+    if kind == "constant":
+        if not 0.0 <= ratio <= 1.0:
+            raise ValueError(f"ratio must be in [0, 1], got {ratio}")
+        return lambda step: float(ratio)
+    if total_steps is None or total_steps < 1:
+        raise ValueError(f"the {kind!r} schedule needs total_steps >= 1, got {total_steps}")
+    if not 0.0 <= min_ratio < 1.0:
+        raise ValueError(f"min_ratio must be in [0, 1), got {min_ratio}")
+    if kind == "linear":
+        return lambda step: max(min_ratio, 1.0 - step / total_steps)
+    if kind == "exponential":
+        k = 0.01 ** (1.0 / total_steps) if k is None else k
+        if not 0.0 < k < 1.0:
+            raise ValueError(f"the exponential schedule needs 0 < k < 1, got {k}")
+        return lambda step: max(min_ratio, k**step)
+    if k is None:  # ratio 1/2 at total_steps / 2 means k = exp(T / 2k), i.e. k * ln(k) = T / 2: bisect for k
+        lo, hi = 1.0, float(total_steps) + 3.0
+        for _ in range(100):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if mid * math.log(mid) < total_steps / 2 else (lo, mid)
+        k = (lo + hi) / 2
+    if k < 1.0:
+        raise ValueError(f"the inverse-sigmoid schedule needs k >= 1, got {k}")
+    kk = k
+    return lambda step: max(min_ratio, kk / (kk + math.exp(min(step / kk, 700.0))))
+
+
+# ------------------------------------------------------------------------------------------- history
+
+
+@dataclass
+class History:
+    """What happened during :func:`fit`, for plots and tables."""
+
+    steps: list[int] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    eval_steps: list[int] = field(default_factory=list)
+    evals: list[dict] = field(default_factory=list)
+    tokens: int = 0
+    elapsed_s: float = 0.0
+
+    def metric(self, name: str) -> list[float]:
+        """Values of one evaluation metric, aligned with ``eval_steps``."""
+        if self.evals and name not in self.evals[-1]:
+            raise KeyError(f"no metric {name!r}; evaluation returned {sorted(self.evals[-1])}")
+        return [e[name] for e in self.evals]
+
+    @property
+    def final(self) -> dict:
+        """The last evaluation's metrics (empty if none ran)."""
+        return dict(self.evals[-1]) if self.evals else {}
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.tokens / self.elapsed_s if self.elapsed_s > 0 else float("nan")
+
+
+def _count_tokens(batch) -> int:
+    n = getattr(batch, "num_target_tokens", None)
+    return int(n) if n is not None else 0
+
+
+def _move(batch, device):
+    if device is None:
+        return batch
+    if hasattr(batch, "to"):
+        return batch.to(device)
+    if isinstance(batch, (tuple, list)):
+        return type(batch)(_move(b, device) for b in batch)
+    return batch
+
+
+def _batch_stream(batches) -> Iterable:
+    """Cycle through a re-iterable (a DataLoader reshuffles each pass) or call ``batches(step)``."""
+    if callable(batches) and not hasattr(batches, "__iter__"):
+        step = 1  # the same step number fit passes to step_fn for this batch
+        while True:
+            yield batches(step)
+            step += 1
+    while True:
+        empty = True
+        for batch in batches:
+            empty = False
+            yield batch
+        if empty:
+            raise ValueError("the batch source is empty: give fit at least one batch")
+
+
+def fit(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    batches,
+    steps: int,
+    step_fn: Callable,
+    *,
+    device: torch.device | str | None = None,
+    lr_schedule: str | None | torch.optim.lr_scheduler.LRScheduler = "cosine",
+    warmup_steps: int = 0,
+    clip_grad_norm: float | None = 1.0,
+    eval_fn: Callable[[torch.nn.Module], dict] | None = None,
+    eval_every: int | None = None,
+    log_every: int = 10,
+    desc: str = "training",
+    progress: bool = True,
+) -> History:
+    """Train ``model`` for ``steps`` optimizer steps and return a :class:`History`.
+
+    ``batches``: an iterable of batches (cycled; a shuffling DataLoader reshuffles every pass) or a
+    function ``step -> batch``. ``step_fn(model, batch, step)`` returns the scalar loss. ``lr_schedule``:
+    ``"cosine"`` (decay to 0 over ``steps``; what makes 99% reachable quickly on the toy tasks), ``None``
+    (constant), or a scheduler you built. ``eval_fn(model)`` runs every ``eval_every`` steps and at the end.
+    The progress bar shows step, loss and the latest evaluation, and disappears when training ends.
+    """
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise ValueError(f"steps must be a positive int, got {steps!r}")
+    if isinstance(log_every, bool) or not isinstance(log_every, int) or log_every < 1:
+        raise ValueError(f"log_every must be a positive int, got {log_every!r}")
+    if eval_every is not None and eval_every < 1:
+        raise ValueError(f"eval_every must be a positive int or None, got {eval_every}")
+    if lr_schedule == "cosine":
+        scheduler = cosine_schedule(optimizer, steps, warmup_steps)
+    elif lr_schedule is None:
+        scheduler = None
+    elif isinstance(lr_schedule, str):
+        raise ValueError(f"unknown lr_schedule {lr_schedule!r}: use 'cosine', None, or a torch LR scheduler")
+    else:
+        scheduler = lr_schedule
+
+    history = History()
+    stream = _batch_stream(batches)
+    bar = tqdm(total=steps, desc=desc, disable=not progress, leave=False, mininterval=0.5)
+    running, start = None, time.perf_counter()
+    try:
+        for step in range(1, steps + 1):
+            model.train()
+            batch = _move(next(stream), device)
+            loss = step_fn(model, batch, step)
+            if not isinstance(loss, torch.Tensor) or loss.dim() != 0:
+                raise TypeError("step_fn must return the batch's loss as a scalar tensor")
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if clip_grad_norm is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            history.tokens += _count_tokens(batch)
+
+            if step % log_every == 0 or step == steps:
+                value = float(loss.detach())
+                running = value if running is None else 0.9 * running + 0.1 * value
+                history.steps.append(step)
+                history.loss.append(value)
+                history.lr.append(optimizer.param_groups[0]["lr"])
+                bar.set_postfix(loss=f"{running:.4f}", **{k: f"{v:.3f}" for k, v in history.final.items()
+                                                          if isinstance(v, float)}, refresh=False)
+            if eval_fn is not None and ((eval_every and step % eval_every == 0) or step == steps):
+                history.elapsed_s += time.perf_counter() - start
+                model.eval()
+                with torch.no_grad():
+                    metrics = dict(eval_fn(model))
+                history.eval_steps.append(step)
+                history.evals.append(metrics)
+                start = time.perf_counter()  # evaluation time is not training time
+            bar.update(1)
+    finally:
+        bar.close()
+    history.elapsed_s += time.perf_counter() - start
+    model.eval()
+    return history
+
+
+def seq2seq_step(teacher_forcing: float | Callable[[int], float] = 1.0) -> Callable:
+    """The usual ``step_fn``: masked cross-entropy of ``model(src, src_lengths, tgt, ratio)`` against ``tgt``.
+
+    ``teacher_forcing`` is a ratio or a schedule ``step -> ratio`` (see :func:`teacher_forcing_schedule`).
+    """
+    schedule = teacher_forcing if callable(teacher_forcing) else (lambda step: float(teacher_forcing))
+
+    def step_fn(model, batch, step):
+        logits = model(batch.src, batch.src_lengths, batch.tgt, teacher_forcing_ratio=schedule(step))
+        return masked_cross_entropy(logits, batch.tgt)
+
+    return step_fn

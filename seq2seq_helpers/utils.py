@@ -1,0 +1,67 @@
+"""Reproducibility and device helpers used by every lesson."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+_DEVICE_KINDS = ("cpu", "cuda", "mps")
+
+
+def seed_everything(seed: int) -> int:
+    """Seed Python, NumPy and PyTorch (CPU and all GPUs) so a run can be repeated.
+
+    Returns the seed so a notebook can print what it used.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise TypeError(f"seed must be an int, got {type(seed).__name__}: {seed!r}")
+    if not 0 <= seed < 2**32:
+        raise ValueError(f"seed must be between 0 and 2**32 - 1, got {seed}")
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+    os.environ["PYTHONHASHSEED"] = str(seed)
+    return seed
+
+
+def _mps_available() -> bool:
+    backend = getattr(torch.backends, "mps", None)
+    return bool(backend is not None and backend.is_available())
+
+
+def get_device(prefer: str | None = None) -> torch.device:
+    """The device lessons run on: CUDA if present, then Apple's MPS, then the CPU.
+
+    ``prefer`` forces a kind ("cpu", "cuda", "mps", or "cuda:1"); the environment variable
+    ``SEQ2SEQ_DEVICE`` does the same without editing the notebook.
+    """
+    prefer = prefer if prefer is not None else os.environ.get("SEQ2SEQ_DEVICE") or None
+    if prefer is not None:
+        if not isinstance(prefer, str):
+            raise TypeError(f"prefer must be a string such as 'cpu' or 'cuda', got {type(prefer).__name__}")
+        kind = prefer.split(":", 1)[0].lower()
+        if kind not in _DEVICE_KINDS:
+            raise ValueError(
+                f"unknown device {prefer!r}: use one of {', '.join(_DEVICE_KINDS)} (or 'cuda:N'), "
+                "or leave it out to pick the best available"
+            )
+        if kind == "cuda" and not torch.cuda.is_available():
+            raise ValueError(f"device {prefer!r} was asked for but CUDA is not available here; use 'cpu'")
+        if kind == "mps" and not _mps_available():
+            raise ValueError(f"device {prefer!r} was asked for but MPS is not available here; use 'cpu'")
+        return torch.device(prefer.lower())
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if _mps_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def count_parameters(model: torch.nn.Module, trainable_only: bool = True) -> int:
+    """Number of (trainable) parameters in ``model``."""
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"count_parameters expects a torch.nn.Module, got {type(model).__name__}")
+    return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)

@@ -1,0 +1,164 @@
+"""Tests for seq2seq_helpers.metrics: sequences are compared up to and including the first EOS.
+
+Every expected value is worked out by hand in the comments next to it.
+"""
+
+import pytest
+import torch
+
+from seq2seq_helpers.data import EOS, PAD
+from seq2seq_helpers.metrics import (
+    accuracy_by_bucket, accuracy_by_length, exact_match, exact_matches, token_accuracy, token_hits,
+)
+
+E, P = EOS, PAD
+
+# A small batch used by several tests (lists of different widths on purpose).
+TARGETS = [
+    [3, E],  # length 1
+    [4, E, P, P],  # length 1
+    [3, 4, E],  # length 2
+    [5, 6, 7, E],  # length 3
+    [5, 5, 5, E],  # length 3
+]
+PREDS = [
+    [3, E],  # exact; tokens 2/2
+    [5, E],  # wrong; tokens 1/2 (EOS right)
+    [3, 4, E, 9, 9],  # exact: junk after EOS ignored; tokens 3/3
+    [5, 6, 8, E],  # wrong; tokens 3/4 (5, 6, EOS)
+    [5, 5, 5],  # no EOS: not exact; tokens 3/4
+]
+
+
+# ------------------------------------------------------------------------------------------ exact match
+
+
+def test_junk_after_eos_and_padding_are_ignored():
+    assert exact_match([[3, 4, E, 7, 7]], [[3, 4, E, P, P]]) == 1.0
+    assert exact_match([[3, 4, E]], [[3, 4, E, P, P, P]]) == 1.0
+
+
+def test_a_prediction_without_eos_is_not_a_match():
+    assert exact_match([[3, 4]], [[3, 4, E]]) == 0.0
+    assert exact_match([[3, 4, P, P]], [[3, 4, E, P]]) == 0.0
+
+
+def test_stopping_early_or_late_is_not_a_match():
+    assert exact_match([[3, E, 4]], [[3, 4, E]]) == 0.0
+    assert exact_match([[3, 4, 4, E]], [[3, 4, E]]) == 0.0
+
+
+def test_rows_without_eos_drop_their_padding():
+    # e.g. raw targets that were padded but never got an EOS: the sequence is the non-PAD tokens
+    assert exact_match([[3, 4]], [[3, 4, P, P]]) == 1.0
+    assert token_accuracy([[3, 9, P]], [[3, 4, P, P]]) == pytest.approx(1 / 2)  # 2 target tokens, not 4
+    assert list(accuracy_by_length([[3, 4]], [[3, 4, P]])) == [2]
+
+
+def test_exact_match_is_the_fraction_of_matching_sequences():
+    assert exact_matches(PREDS, TARGETS) == [True, False, True, False, False]
+    assert exact_match(PREDS, TARGETS) == pytest.approx(2 / 5)
+
+
+def test_tensors_of_different_widths_and_lists_agree():
+    preds = torch.tensor([[3, 4, E, 9, 9], [5, E, P, P, P]])
+    targets = torch.tensor([[3, 4, E], [6, E, P]])
+    assert exact_match(preds, targets) == 0.5
+    assert exact_match(preds.tolist(), targets.tolist()) == 0.5
+    assert exact_match(preds, targets.tolist()) == 0.5
+    assert token_accuracy(preds, targets) == pytest.approx(4 / 5)  # 3/3 + 1/2 (EOS)
+
+
+# -------------------------------------------------------------------------------------- token accuracy
+
+
+def test_token_accuracy_counts_the_eos_position():
+    assert token_accuracy([[3, 4, E]], [[3, 4, E]]) == 1.0
+    assert token_accuracy([[3, 4, 7]], [[3, 4, E]]) == pytest.approx(2 / 3)  # the missing EOS costs a third
+    assert token_accuracy([[3, 4, E]], [[3, 4, 5, E]]) == pytest.approx(2 / 4)  # early EOS: positions 3, 4 wrong
+
+
+def test_token_accuracy_excludes_padding():
+    assert token_accuracy([[3, 5, P, P]], [[3, E, P, P]]) == pytest.approx(1 / 2)  # not 3/4
+    assert token_accuracy([[3, E, P, P]], [[3, E, P, P]]) == 1.0
+
+
+def test_token_accuracy_pools_over_target_tokens():
+    assert token_hits(PREDS, TARGETS) == [(2, 2), (1, 2), (3, 3), (3, 4), (3, 4)]
+    assert token_accuracy(PREDS, TARGETS) == pytest.approx(12 / 15)
+
+
+# ---------------------------------------------------------------------------------------------- by length
+
+
+def test_accuracy_by_length_defaults_to_target_length_without_eos():
+    result = accuracy_by_length(PREDS, TARGETS)
+    assert list(result) == [1, 2, 3]
+    assert result[1] == pytest.approx({"exact_match": 1 / 2, "token_accuracy": 3 / 4, "count": 2})
+    assert result[2] == pytest.approx({"exact_match": 1.0, "token_accuracy": 1.0, "count": 1})
+    assert result[3] == pytest.approx({"exact_match": 0.0, "token_accuracy": 6 / 8, "count": 2})
+
+
+@pytest.mark.parametrize("as_tensor", [False, True])
+def test_accuracy_by_length_with_given_lengths(as_tensor):
+    lengths = [20, 10, 20, 20, 10]  # e.g. source lengths, in any order
+    if as_tensor:
+        lengths = torch.tensor(lengths)
+    result = accuracy_by_length(PREDS, TARGETS, lengths)
+    assert list(result) == [10, 20]  # sorted
+    # 10: sequences 1, 4 -> exact 0/2; tokens (1 + 3) / (2 + 4)
+    assert result[10] == pytest.approx({"exact_match": 0.0, "token_accuracy": 4 / 6, "count": 2})
+    # 20: sequences 0, 2, 3 -> exact 2/3; tokens (2 + 3 + 3) / (2 + 3 + 4)
+    assert result[20] == pytest.approx({"exact_match": 2 / 3, "token_accuracy": 8 / 9, "count": 3})
+
+
+def test_accuracy_by_bucket_weights_lengths_by_their_sequence_counts():
+    buckets = [(1, 2), (3, 4), (5, 9)]
+    result = accuracy_by_bucket(PREDS, TARGETS, None, buckets)
+    assert list(result) == ["1-2", "3-4"]  # a bucket with no sequence is left out
+    # "1-2" holds sequences 0, 1 (length 1) and 2 (length 2): exact 2 of 3. Token accuracy is the
+    # mean of the per-sequence token accuracies 2/2, 1/2, 3/3 (each sequence weighs the same).
+    assert result["1-2"] == pytest.approx({"exact_match": 2 / 3, "token_accuracy": (1 + 1 / 2 + 1) / 3, "count": 3})
+    assert result["3-4"] == pytest.approx({"exact_match": 0.0, "token_accuracy": 3 / 4, "count": 2})
+
+
+def test_a_one_length_bucket_equals_accuracy_by_length():
+    per_length = accuracy_by_length(PREDS, TARGETS)
+    buckets = accuracy_by_bucket(PREDS, TARGETS, None, [(n, n) for n in per_length])
+    assert buckets == {f"{n}-{n}": r for n, r in per_length.items()}
+
+
+# ------------------------------------------------------------------------------------------------ errors
+
+
+def test_mismatched_counts_raise():
+    with pytest.raises(ValueError, match="predictions hold 2 sequences but targets hold 1"):
+        exact_match([[3, E], [4, E]], [[3, E]])
+
+
+@pytest.mark.parametrize("fn", [exact_match, token_accuracy, accuracy_by_length])
+def test_empty_batch_raises(fn):
+    with pytest.raises(ValueError, match="empty batch"):
+        fn([], [])
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 4), (3,)])
+def test_tensors_must_be_2d(shape):
+    bad = torch.full(shape, 3)
+    with pytest.raises(ValueError, match=r"shape \[batch, len\]"):
+        exact_match(bad, torch.full((2, 3), 3))
+    with pytest.raises(ValueError, match=r"shape \[batch, len\]"):
+        token_accuracy(torch.full((2, 3), 3), bad)
+
+
+@pytest.mark.parametrize("bad", ["abc", 5, None])
+def test_non_sequences_raise(bad):
+    with pytest.raises(TypeError, match="list of id lists"):
+        exact_match(bad, [[3, E]])
+
+
+def test_wrong_number_of_lengths_raises():
+    with pytest.raises(ValueError, match="got 4 lengths for 5 sequences"):
+        accuracy_by_length(PREDS, TARGETS, [1, 2, 3, 4])
+    with pytest.raises(ValueError, match="one length per sequence"):
+        accuracy_by_bucket(PREDS, TARGETS, [1] * 6, [(1, 5)])

@@ -1,0 +1,95 @@
+"""Tests for seq2seq_helpers.plots: the figures hold the right axes and lines (drawn off-screen, Agg)."""
+
+import matplotlib.pyplot as plt
+import pytest
+
+from seq2seq_helpers.data import EOS
+from seq2seq_helpers.metrics import accuracy_by_bucket, accuracy_by_length
+from seq2seq_helpers.plots import plot_accuracy_by_length, plot_history
+from seq2seq_helpers.training import History
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _history(scale=1.0):
+    return History(
+        steps=[10, 20, 30],
+        loss=[2.0 * scale, 1.0 * scale, 0.5 * scale],
+        lr=[0.1, 0.05, 0.0],
+        eval_steps=[15, 30],
+        evals=[{"exact_match": 0.2 * scale, "token_accuracy": 0.5}, {"exact_match": 0.9 * scale, "token_accuracy": 0.95}],
+    )
+
+
+def test_plot_history_of_one_run():
+    h = _history()
+    fig = plot_history(h)
+    assert len(fig.axes) == 2  # loss + the default ("exact_match",)
+    loss_ax, em_ax = fig.axes
+    (line,) = loss_ax.get_lines()
+    assert list(line.get_xdata()) == h.steps and list(line.get_ydata()) == h.loss
+    assert loss_ax.get_yscale() == "log"
+    (line,) = em_ax.get_lines()
+    assert list(line.get_xdata()) == h.eval_steps and list(line.get_ydata()) == h.metric("exact_match")
+
+
+def test_plot_history_compares_runs_with_one_line_each():
+    runs = {"gru": _history(), "attention": _history(0.5)}
+    fig = plot_history(runs, metrics=("exact_match", "token_accuracy"), title="two runs")
+    assert len(fig.axes) == 3
+    for ax in fig.axes:
+        assert len(ax.get_lines()) == 2
+        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["gru", "attention"]
+    assert list(fig.axes[0].get_lines()[1].get_ydata()) == runs["attention"].loss
+    assert list(fig.axes[2].get_lines()[0].get_ydata()) == [0.5, 0.95]
+    assert fig._suptitle.get_text() == "two runs"
+
+
+def test_plot_history_with_no_metrics_or_no_evaluations():
+    assert len(plot_history(_history(), metrics=()).axes) == 1
+    no_evals = History(steps=[1, 2], loss=[1.0, 0.5], lr=[0.1, 0.1])
+    fig = plot_history(no_evals)
+    assert len(fig.axes) == 2
+    assert len(fig.axes[0].get_lines()) == 1 and len(fig.axes[1].get_lines()) == 0
+
+
+@pytest.mark.parametrize("bad", [None, [_history()], {}, {"run": {"loss": [1.0]}}, "history"])
+def test_plot_history_rejects_other_types(bad):
+    with pytest.raises(TypeError):
+        plot_history(bad)
+
+
+TARGETS = [[3, EOS], [3, 4, EOS], [3, 4, 5, EOS], [5, 4, 3, EOS]]
+PREDS = [[3, EOS], [3, 3, EOS], [3, 4, 5, EOS], [5, 4, 3, EOS]]  # lengths 1, 2, 3, 3: exact 1, 0, 1, 1
+
+
+def test_plot_accuracy_by_length_from_accuracy_by_length():
+    per_length = accuracy_by_length(PREDS, TARGETS)
+    fig = plot_accuracy_by_length({"gru": per_length, "copy": per_length})
+    (ax,) = fig.axes
+    lines = ax.get_lines()
+    assert len(lines) == 2
+    assert list(lines[0].get_xdata()) == ["1", "2", "3"]
+    assert list(lines[0].get_ydata()) == [1.0, 0.0, 1.0]  # by hand: lengths 1, 2, 3
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["gru", "copy"]
+
+
+def test_plot_accuracy_by_length_other_metric_and_buckets():
+    fig = plot_accuracy_by_length({"gru": accuracy_by_length(PREDS, TARGETS)}, metric="token_accuracy", title="t")
+    assert list(fig.axes[0].get_lines()[0].get_ydata()) == pytest.approx([1.0, 2 / 3, 1.0])
+    assert fig.axes[0].get_title() == "t"
+    buckets = accuracy_by_bucket(PREDS, TARGETS, None, [(1, 2), (3, 4)])
+    fig = plot_accuracy_by_length({"gru": buckets})
+    assert list(fig.axes[0].get_lines()[0].get_ydata()) == [0.5, 1.0]
+
+
+def test_plot_accuracy_by_length_errors():
+    with pytest.raises(KeyError, match="bleu"):
+        plot_accuracy_by_length({"gru": accuracy_by_length(PREDS, TARGETS)}, metric="bleu")
+    for bad in ({}, None, [accuracy_by_length(PREDS, TARGETS)]):
+        with pytest.raises(TypeError):
+            plot_accuracy_by_length(bad)
