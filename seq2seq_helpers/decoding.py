@@ -1,0 +1,355 @@
+"""Greedy decoding and beam search for the models in ``models.py``.
+
+Both work on any model with the shared interface::
+
+    state = model.encode(src, src_lengths)                            # state.select(index) reorders rows
+    logits, state, attention = model.decode_step(prev_tokens, state)  # [rows, vocab], ..., [rows, src_len] or None
+
+Output conventions: every returned row ends with EOS followed by PAD, except a row that never produced EOS,
+which is cut at ``max_len``; ``lengths`` count the tokens including EOS; scores are sums of
+``log_softmax`` values (log-probabilities), never raw logits. The decoder is free to produce any id of
+its vocabulary (a trained model never prefers PAD or SOS; an untrained one might).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import numbers
+from typing import NamedTuple
+
+import torch
+import torch.nn.functional as F
+
+from .data import EOS, PAD, SOS
+
+__all__ = [
+    "GreedyResult", "BeamResult", "BeamNode", "Hypothesis",
+    "greedy_decode", "beam_search", "beam_search_reference", "wu_length_penalty",
+]
+
+
+class GreedyResult(NamedTuple):
+    """``tokens [B, T]`` (EOS then PAD), ``lengths [B]`` (incl. EOS), ``log_probs [B]``,
+    ``attention [B, T, S]`` (zero after a row's EOS) or None."""
+
+    tokens: torch.Tensor
+    lengths: torch.Tensor
+    log_probs: torch.Tensor
+    attention: torch.Tensor | None
+
+
+class BeamNode(NamedTuple):
+    """One kept hypothesis of one step of the search tree (see ``beam_search(..., return_history=True)``).
+
+    ``parent`` is the index of the hypothesis it extends in the previous step's list (-1 at step 0),
+    ``token`` the token it added, ``log_prob`` its running sum of log-probabilities, ``finished`` whether
+    the token was EOS (the hypothesis went to the finished pool).
+    """
+
+    parent: int
+    token: int
+    log_prob: float
+    finished: bool
+
+
+class BeamResult(NamedTuple):
+    """Best ``n_best`` hypotheses per input, best first.
+
+    ``tokens [B, n_best, T]`` (EOS then PAD), ``lengths [B, n_best]`` (incl. EOS), ``scores [B, n_best]``
+    (the ranking score: ``log_probs`` divided by the length penalty), ``log_probs [B, n_best]`` (raw sums).
+    ``history`` is ``None`` unless asked for: then ``history[b][t]`` lists the :class:`BeamNode` s kept at
+    step ``t`` for input ``b``: the live hypotheses first (their list index is what the next step's
+    ``parent`` refers to), then the ones that finished at that step.
+    """
+
+    tokens: torch.Tensor
+    lengths: torch.Tensor
+    scores: torch.Tensor
+    log_probs: torch.Tensor
+    history: list | None = None
+
+
+class Hypothesis(NamedTuple):
+    """One result of :func:`beam_search_reference`: token ids (ending in EOS if finished) and scores."""
+
+    tokens: list
+    log_prob: float
+    score: float
+
+
+# ----------------------------------------------------------------------------------------- helpers
+
+
+def _check_int(name: str, value, minimum: int = 1) -> None:
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise ValueError(f"{name} must be an int >= {minimum}, got {type(value).__name__}: {value!r}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+
+
+def _check_length_penalty(length_penalty) -> float:
+    if isinstance(length_penalty, bool) or not isinstance(length_penalty, numbers.Real):
+        raise ValueError(f"length_penalty must be a number >= 0, got {length_penalty!r}")
+    if not length_penalty >= 0:
+        raise ValueError(f"length_penalty must be >= 0 (0 = rank by the sum of log-probabilities), "
+                         f"got {length_penalty}")
+    return float(length_penalty)
+
+
+def _check_model(model) -> None:
+    for method in ("encode", "decode_step"):
+        if not callable(getattr(model, method, None)):
+            raise TypeError(f"model must have encode(src, src_lengths) and decode_step(prev_tokens, state) "
+                            f"(a Seq2Seq or AttentionSeq2Seq); {type(model).__name__} has no {method}")
+
+
+def wu_length_penalty(length, length_penalty: float):
+    """Wu et al. (2016)'s length penalty ``((5 + length) / 6) ** length_penalty``.
+
+    Beam search ranks hypotheses by ``log_prob / wu_length_penalty(length, length_penalty)``; with
+    ``length_penalty=0`` the divisor is 1 and the ranking is by the plain sum of log-probabilities.
+    ``length`` counts the tokens including EOS; it may be an int or a tensor.
+    """
+    return ((5.0 + length) / 6.0) ** length_penalty
+
+
+@contextlib.contextmanager
+def _evaluating(model):
+    """Eval mode and no gradients inside; the model's previous mode is restored afterwards."""
+    was_training = model.training if hasattr(model, "training") else False
+    if hasattr(model, "eval"):
+        model.eval()
+    try:
+        with torch.no_grad():
+            yield
+    finally:
+        if hasattr(model, "train"):
+            model.train(was_training)
+
+
+# ------------------------------------------------------------------------------------------ greedy
+
+
+def greedy_decode(model, src: torch.Tensor, src_lengths: torch.Tensor, max_len: int) -> GreedyResult:
+    """Batched greedy decoding: every row takes its most likely next token until its own EOS.
+
+    A finished row is not extended (PAD is written, its log-probability stops counting); the loop stops
+    as soon as every row has finished, or after ``max_len`` tokens.
+    """
+    _check_model(model)
+    _check_int("max_len", max_len)
+    with _evaluating(model):
+        state = model.encode(src, src_lengths)
+        batch = src.shape[0]
+        device = src.device
+        prev = torch.full((batch,), SOS, dtype=torch.long, device=device)  # [batch]
+        finished = torch.zeros(batch, dtype=torch.bool, device=device)  # [batch]
+        lengths = torch.zeros(batch, dtype=torch.long, device=device)  # [batch]
+        log_probs = torch.zeros(batch, device=device)  # [batch]
+        steps, attentions = [], []
+        for _ in range(max_len):
+            logits, state, attention = model.decode_step(prev, state)  # [batch, vocab], [batch, src_len] or None
+            step_log_probs = F.log_softmax(logits.float(), dim=-1)  # [batch, vocab]
+            next_tokens = step_log_probs.argmax(dim=-1)  # [batch]
+            chosen = step_log_probs.gather(1, next_tokens.unsqueeze(1)).squeeze(1)  # [batch]
+            next_tokens = next_tokens.masked_fill(finished, PAD)  # finished rows are not extended
+            log_probs = log_probs + chosen.masked_fill(finished, 0.0)  # [batch]
+            lengths = lengths + (~finished).long()  # [batch]
+            steps.append(next_tokens)
+            if attention is not None:
+                attentions.append(attention.masked_fill(finished.unsqueeze(1), 0.0))  # [batch, src_len]
+            finished = finished | (next_tokens == EOS)  # [batch]
+            prev = next_tokens
+            if bool(finished.all()):
+                break
+        tokens = torch.stack(steps, dim=1)  # [batch, steps]
+        attention = torch.stack(attentions, dim=1) if attentions else None  # [batch, steps, src_len]
+    return GreedyResult(tokens, lengths, log_probs, attention)
+
+
+# -------------------------------------------------------------------------------------------- beam
+
+
+def _check_beam_args(model, beam_size, max_len, length_penalty, n_best=1) -> float:
+    _check_model(model)
+    _check_int("beam_size", beam_size)
+    _check_int("max_len", max_len)
+    _check_int("n_best", n_best)
+    if n_best > beam_size:
+        raise ValueError(f"n_best ({n_best}) cannot be larger than beam_size ({beam_size}): the search only "
+                         "keeps beam_size hypotheses; raise beam_size or lower n_best")
+    return _check_length_penalty(length_penalty)
+
+
+def beam_search(model, src: torch.Tensor, src_lengths: torch.Tensor, beam_size: int, max_len: int,
+                length_penalty: float = 0.0, n_best: int = 1, return_history: bool = False) -> BeamResult:
+    """Batched beam search: the hypotheses of all inputs live in one ``[batch * beam_size, ...]`` tensor.
+
+    At each step, for each input, every live hypothesis is extended by every token and the extensions
+    are ranked by their sum of log-probabilities. Extensions ending in EOS that rank in the top
+    ``beam_size`` move to the input's finished pool (which keeps the best ``beam_size`` by ranking score)
+    and stop growing; the best ``beam_size`` extensions that do not end in EOS stay live. The first step
+    starts from ONE hypothesis per input (SOS), so the beam never fills with copies of the same sequence.
+
+    An input is done when its pool holds ``beam_size`` hypotheses and no live one can still beat the
+    worst of them (its log-probability can only fall; with a length penalty the bound uses ``max_len``).
+    Inputs not done after ``max_len`` steps also offer their live, unfinished hypotheses as candidates.
+
+    Ranking score: ``log_prob / ((5 + length) / 6) ** length_penalty`` (Wu et al., 2016), ``length``
+    counting EOS. ``beam_size=1`` with ``length_penalty=0`` gives exactly :func:`greedy_decode`.
+    If fewer than ``n_best`` hypotheses exist (a tiny vocabulary), the missing rows are PAD with length 0
+    and score ``-inf``.
+    """
+    length_penalty = _check_beam_args(model, beam_size, max_len, length_penalty, n_best)
+    with _evaluating(model):
+        return _beam_search(model, src, src_lengths, beam_size, max_len, length_penalty, n_best, return_history)
+
+
+def _beam_search(model, src, src_lengths, beam_size, max_len, length_penalty, n_best, return_history):
+    state = model.encode(src, src_lengths)  # batch rows: one hypothesis (SOS) per input
+    batch, device, k = src.shape[0], src.device, beam_size
+    neg_inf = float("-inf")
+    prev = torch.full((batch,), SOS, dtype=torch.long, device=device)  # [batch * live]
+    scores = torch.zeros(batch, 1, device=device)  # [batch, live] sums of log-probs
+    history_tokens = torch.zeros(batch, 1, 0, dtype=torch.long, device=device)  # [batch, live, t]
+    pools: list[list[tuple[float, float, list[int]]]] = [[] for _ in range(batch)]  # (score, log_prob, tokens)
+    done = [False] * batch
+    history = [[] for _ in range(batch)] if return_history else None
+    best_possible_divisor = wu_length_penalty(max_len, length_penalty)
+    offsets = torch.arange(batch, device=device).unsqueeze(1)  # [batch, 1]
+
+    for t in range(max_len):
+        live = scores.shape[1]
+        logits, state, _ = model.decode_step(prev, state)  # [batch * live, vocab]
+        vocab = logits.shape[-1]
+        step_log_probs = F.log_softmax(logits.float(), dim=-1).view(batch, live, vocab)  # [batch, live, vocab]
+        candidates = (scores.unsqueeze(-1) + step_log_probs).view(batch, live * vocab)  # [batch, live * vocab]
+        n_keep = min(k, live * vocab)
+
+        # 1. EOS extensions among the top beam_size candidates finish.
+        top_scores, top_index = candidates.topk(n_keep, dim=1)  # [batch, n_keep]
+        is_eos = (top_index % vocab == EOS) & torch.isfinite(top_scores)  # [batch, n_keep]
+        finished_now = [[] for _ in range(batch)]
+        if bool(is_eos.any()):
+            eos_rows = is_eos.nonzero().tolist()
+            parents = (top_index // vocab).tolist()
+            eos_scores = top_scores.tolist()
+            prefixes = history_tokens.tolist()
+            for b, j in eos_rows:
+                if done[b]:
+                    continue
+                parent, log_prob = parents[b][j], eos_scores[b][j]
+                tokens = prefixes[b][parent] + [EOS]
+                pools[b].append((log_prob / wu_length_penalty(t + 1, length_penalty), log_prob, tokens))
+                finished_now[b].append(BeamNode(parent, EOS, log_prob, True))
+            for b in {b for b, _ in eos_rows}:
+                pools[b].sort(key=lambda entry: -entry[0])  # stable: earlier entries win ties
+                del pools[b][k:]
+
+        # 2. The best beam_size extensions that do not end in EOS stay live.
+        candidates.view(batch, live, vocab)[:, :, EOS] = neg_inf
+        live_scores, live_index = candidates.topk(n_keep, dim=1)  # [batch, n_keep]
+        if n_keep < k:  # early steps of a tiny search space: fill with dead slots (score -inf)
+            live_scores = torch.cat([live_scores, live_scores.new_full((batch, k - n_keep), neg_inf)], dim=1)
+            live_index = torch.cat([live_index, live_index.new_zeros((batch, k - n_keep))], dim=1)
+        parent = live_index // vocab  # [batch, beam]
+        token = live_index % vocab  # [batch, beam]
+        state = state.select((offsets * live + parent).view(-1))  # [batch * beam] rows, reordered
+        history_tokens = torch.cat(
+            [history_tokens.gather(1, parent.unsqueeze(-1).expand(-1, -1, t)), token.unsqueeze(-1)], dim=-1
+        )  # [batch, beam, t + 1]
+        scores = live_scores  # [batch, beam]
+        prev = token.view(-1)  # [batch * beam]
+
+        if return_history:
+            parents_l, tokens_l, scores_l = parent.tolist(), token.tolist(), scores.tolist()
+            for b in range(batch):
+                if done[b]:
+                    continue
+                nodes = [BeamNode(parents_l[b][i] if t else -1, tokens_l[b][i], scores_l[b][i], False)
+                         for i in range(k) if scores_l[b][i] != neg_inf]
+                history[b].append(nodes + [n._replace(parent=n.parent if t else -1) for n in finished_now[b]])
+
+        # 3. An input is done when its pool is full and no live hypothesis can beat the pool's worst.
+        best_live = [s / best_possible_divisor for s in scores.max(dim=1).values.tolist()]  # [batch]
+        for b in range(batch):
+            if not done[b] and len(pools[b]) == k and best_live[b] <= pools[b][-1][0]:
+                done[b] = True
+        if all(done):
+            break
+
+    # Inputs still searching at max_len also offer their unfinished hypotheses.
+    final_scores, final_tokens = scores.tolist(), history_tokens.tolist()
+    length = history_tokens.shape[2]
+    results = []
+    for b in range(batch):
+        entries = list(pools[b])
+        if not done[b]:
+            divisor = wu_length_penalty(length, length_penalty)
+            entries += [(s / divisor, s, final_tokens[b][i]) for i, s in enumerate(final_scores[b]) if s != neg_inf]
+            entries.sort(key=lambda entry: -entry[0])
+        results.append(entries[:n_best])
+    return _pack_results(results, n_best, device, history)
+
+
+def _pack_results(results, n_best, device, history) -> BeamResult:
+    batch = len(results)
+    width = max([len(tokens) for entries in results for _, _, tokens in entries] + [1])
+    tokens = torch.full((batch, n_best, width), PAD, dtype=torch.long)  # [batch, n_best, T]
+    lengths = torch.zeros(batch, n_best, dtype=torch.long)  # [batch, n_best]
+    scores = torch.full((batch, n_best), float("-inf"))  # [batch, n_best]
+    log_probs = torch.full((batch, n_best), float("-inf"))  # [batch, n_best]
+    for b, entries in enumerate(results):
+        for i, (score, log_prob, seq) in enumerate(entries):
+            tokens[b, i, : len(seq)] = torch.tensor(seq, dtype=torch.long)
+            lengths[b, i] = len(seq)
+            scores[b, i] = score
+            log_probs[b, i] = log_prob
+    return BeamResult(tokens.to(device), lengths.to(device), scores.to(device), log_probs.to(device), history)
+
+
+def beam_search_reference(model, src: torch.Tensor, src_length, beam_size: int, max_len: int,
+                          length_penalty: float = 0.0) -> list[Hypothesis]:
+    """The same search as :func:`beam_search`, written plainly for ONE input: Python lists of hypotheses,
+    one ``decode_step`` call per hypothesis. Slow and obviously correct; used to check the batched version.
+
+    ``src`` is ``[src_len]`` or ``[1, src_len]``, ``src_length`` an int or a one-element tensor. Returns up
+    to ``beam_size`` :class:`Hypothesis` (tokens, log_prob, score), best first.
+    """
+    length_penalty = _check_beam_args(model, beam_size, max_len, length_penalty)
+    if not isinstance(src, torch.Tensor):
+        raise TypeError(f"src must be a torch.Tensor, got {type(src).__name__}")
+    if src.dim() == 1:
+        src = src.unsqueeze(0)  # [1, src_len]
+    if src.dim() != 2 or src.shape[0] != 1:
+        raise ValueError(f"beam_search_reference decodes one sequence: src must be [src_len] or [1, src_len], "
+                         f"got {list(src.shape)}; use beam_search for a batch")
+    src_lengths = torch.as_tensor(src_length, dtype=torch.long).reshape(1)  # [1]
+
+    with _evaluating(model):
+        start = model.encode(src, src_lengths)
+        live = [([], torch.zeros(()), start)]  # (tokens, sum of log-probs, decoder state before the next token)
+        finished = []  # (score, log_prob, tokens), best first
+        for t in range(max_len):
+            candidates = []
+            for tokens, log_prob, state in live:
+                prev = torch.tensor([tokens[-1] if tokens else SOS], device=src.device)  # [1]
+                logits, new_state, _ = model.decode_step(prev, state)  # [1, vocab]
+                step_log_probs = F.log_softmax(logits.float(), dim=-1)[0].cpu()  # [vocab]
+                for token, token_log_prob in enumerate(step_log_probs):
+                    candidates.append((tokens + [token], log_prob + token_log_prob, new_state))
+            candidates.sort(key=lambda c: -float(c[1]))
+            for tokens, log_prob, _ in candidates[:beam_size]:  # EOS in the top beam_size: finished
+                if tokens[-1] == EOS:
+                    log_prob = float(log_prob)
+                    finished.append((log_prob / wu_length_penalty(t + 1, length_penalty), log_prob, tokens))
+            finished = sorted(finished, key=lambda f: -f[0])[:beam_size]
+            live = [c for c in candidates if c[0][-1] != EOS][:beam_size]
+            best_possible = max(float(lp) for _, lp, _ in live) / wu_length_penalty(max_len, length_penalty)
+            if len(finished) == beam_size and best_possible <= finished[-1][0]:
+                break
+        else:  # reached max_len: unfinished hypotheses are candidates too
+            divisor = wu_length_penalty(max_len, length_penalty)
+            finished += [(float(lp) / divisor, float(lp), tokens) for tokens, lp, _ in live]
+            finished = sorted(finished, key=lambda f: -f[0])[:beam_size]
+    return [Hypothesis(tokens, log_prob, score) for score, log_prob, tokens in finished]

@@ -1,0 +1,363 @@
+"""Tests for seq2seq_helpers.decoding: greedy stops per row, beam width 1 == greedy, beam search against
+exhaustive enumeration and against the per-sequence reference, batch independence, length penalty, errors.
+
+Some tests use ``PrefixModel``, a stub whose next-token probabilities are a Python function of the tokens
+generated so far, so the right answer is known by hand."""
+
+import itertools
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from seq2seq_helpers.data import EOS, PAD, pad_sequences
+from seq2seq_helpers.decoding import (
+    BeamResult, beam_search, beam_search_reference, greedy_decode, wu_length_penalty,
+)
+from seq2seq_helpers.models import (
+    AttentionDecoder, AttentionSeq2Seq, DecoderGRU, DecoderState, EncoderGRU, LSTMEncoder, Seq2Seq,
+)
+
+A, B = 3, 4  # the two data tokens of the stub vocabulary
+STUB_VOCAB = 5  # PAD, SOS, EOS, A, B
+ATOL = 1e-5
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny tensors gain nothing from threads, and on a busy 2-core machine threads slow them down a lot."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+class PrefixModel(nn.Module):
+    """Stub with the encode/decode_step interface: ``probs(src_id, prefix) -> {token: probability}``.
+
+    The state keeps (src id, number of steps, prefix tokens) in a GRU-like hidden ``[1, batch, 2 + steps]``
+    so that ``state.select`` reorders it exactly as for a real model. Unlisted tokens get probability 1e-6.
+    """
+
+    def __init__(self, probs, max_steps=10):
+        super().__init__()
+        self.probs, self.max_steps, self.calls = probs, max_steps, 0
+        self.dummy = nn.Parameter(torch.zeros(1))  # so .train()/.eval() and devices behave as usual
+
+    def encode(self, src, src_lengths):
+        hidden = torch.full((1, src.shape[0], 2 + self.max_steps), -1.0)  # [1, batch, 2 + steps]
+        hidden[0, :, 0] = src[:, 0].float()
+        hidden[0, :, 1] = 0
+        return DecoderState(hidden=hidden)
+
+    def decode_step(self, prev_tokens, state):
+        self.calls += 1
+        hidden = state.hidden.clone()
+        rows = []
+        for b in range(hidden.shape[1]):
+            n = int(hidden[0, b, 1])
+            if n >= 1:
+                hidden[0, b, 2 + n - 1] = float(prev_tokens[b])
+            prefix = tuple(int(x) for x in hidden[0, b, 2 : 2 + n])
+            hidden[0, b, 1] = n + 1
+            table = self.probs(int(hidden[0, b, 0]), prefix)
+            rows.append([math.log(table.get(tok, 1e-6)) for tok in range(STUB_VOCAB)])
+        return torch.tensor(rows), DecoderState(hidden=hidden), None
+
+
+def stub_log_prob(table, tok):
+    """log-softmax of the stub's logits for ``tok`` (the stub's probabilities are renormalised)."""
+    logits = torch.tensor([math.log(table.get(t, 1e-6)) for t in range(STUB_VOCAB)])
+    return float(F.log_softmax(logits, -1)[tok])
+
+
+def make_models(vocab, seed, src, src_lengths, steps=6, eos_quantile=0.3):
+    """An untrained Seq2Seq and AttentionSeq2Seq, made to behave like real ones for decoding tests.
+
+    Weights are scaled up so that decisions depend on the input, and EOS gets a bias so that it wins at
+    about ``eos_quantile`` of the free-running steps on ``src``: rows finish at different steps, some never.
+    """
+    torch.manual_seed(seed)
+    gru = Seq2Seq(EncoderGRU(vocab, 6, 8), DecoderGRU(vocab, 6, 8))
+    encoder = LSTMEncoder(vocab, 6, 4)
+    att = AttentionSeq2Seq(encoder, AttentionDecoder(vocab, 6, encoder.dec_hid_dim, encoder.enc_dim, "additive"))
+    models = {"gru": gru.eval(), "attention": att.eval()}
+    with torch.no_grad():
+        for model in models.values():
+            for p in model.parameters():
+                p *= 3.0
+            logits = model(src, src_lengths, torch.full((src.shape[0], steps), EOS), teacher_forcing_ratio=0.0)
+            others = logits.clone()
+            others[..., EOS] = float("-inf")
+            margin = others.max(-1).values - logits[..., EOS]  # how far EOS is from winning, per row and step
+            model.decoder.out.bias[EOS] += margin.flatten().quantile(eos_quantile)
+    return models
+
+
+def random_batch(vocab, lengths, seed):
+    gen = torch.Generator().manual_seed(seed)
+    seqs = [torch.randint(3, vocab, (n,), generator=gen).tolist() for n in lengths]
+    return pad_sequences(seqs)
+
+
+# -------------------------------------------------------------------------------------------- greedy
+
+SCRIPTS = {0: [A, B, EOS], 1: [EOS], 2: [A] * 20, 3: [B, EOS]}
+
+
+def scripted(src_id, prefix):
+    """Row ``src_id - 3`` follows SCRIPTS (probability 0.7 for the scripted token)."""
+    script = SCRIPTS[src_id - 3]
+    token = script[len(prefix)] if len(prefix) < len(script) else EOS
+    return {token: 0.7, **{t: 0.1 for t in (A, B, EOS) if t != token}}
+
+
+def test_greedy_rows_stop_at_their_own_eos():
+    model = PrefixModel(scripted)
+    src = torch.tensor([[3], [4], [5]])  # scripts 0, 1, 2
+    result = greedy_decode(model, src, torch.tensor([1, 1, 1]), max_len=5)
+    assert result.tokens.tolist() == [[A, B, EOS, PAD, PAD], [EOS, PAD, PAD, PAD, PAD], [A, A, A, A, A]]
+    assert result.lengths.tolist() == [3, 1, 5]
+    assert result.attention is None
+    lp = stub_log_prob(scripted(3, ()), A)  # every chosen token has the same probability 0.7 (renormalised)
+    torch.testing.assert_close(result.log_probs, torch.tensor([3 * lp, lp, 5 * lp]))
+
+
+def test_greedy_stops_early_when_every_row_finished():
+    model = PrefixModel(scripted)
+    result = greedy_decode(model, torch.tensor([[3], [4], [6]]), torch.tensor([1, 1, 1]), max_len=9)
+    assert model.calls == 3  # longest script is 3 tokens; no further steps
+    assert result.tokens.tolist() == [[A, B, EOS], [EOS, PAD, PAD], [B, EOS, PAD]]
+
+
+@pytest.mark.parametrize("name", ["gru", "attention"])
+def test_greedy_log_probs_are_the_sum_of_chosen_log_softmax(name):
+    vocab = 8
+    src, src_lengths = random_batch(vocab, [4, 2, 5, 3], seed=1)
+    model = make_models(vocab, 0, src, src_lengths)[name]
+    result = greedy_decode(model, src, src_lengths, max_len=7)
+    assert result.lengths.min() < 7  # some rows finished
+    with torch.no_grad():  # score the decoded rows with teacher forcing
+        log_probs = F.log_softmax(model(src, src_lengths, result.tokens), -1)
+    chosen = log_probs.gather(2, result.tokens.unsqueeze(-1)).squeeze(-1)  # [batch, T]
+    real = torch.arange(result.tokens.shape[1]) < result.lengths.unsqueeze(1)
+    torch.testing.assert_close(result.log_probs, (chosen * real).sum(1), atol=ATOL, rtol=0)
+    for b, n in enumerate(result.lengths.tolist()):
+        assert torch.all(result.tokens[b, n:] == PAD)
+        assert result.tokens[b, n - 1] == EOS or n == 7
+        assert EOS not in result.tokens[b, : n - 1].tolist()
+    if name == "attention":
+        assert result.attention.shape == (4, result.tokens.shape[1], src.shape[1])
+        torch.testing.assert_close(result.attention.sum(-1), real.float())
+
+
+def test_decoding_restores_training_mode_and_needs_no_grad():
+    src, src_lengths = random_batch(8, [3, 2], seed=0)
+    model = make_models(8, 0, src, src_lengths)["attention"].train()
+    result = greedy_decode(model, src, src_lengths, max_len=4)
+    assert model.training and not result.log_probs.requires_grad
+    beam = beam_search(model, src, src_lengths, beam_size=2, max_len=4)
+    assert model.training and not beam.scores.requires_grad
+    model.eval()
+    greedy_decode(model, src, src_lengths, max_len=4)
+    assert not model.training
+
+
+# ---------------------------------------------------------------------------------------------- beam
+
+
+@pytest.mark.parametrize("name", ["gru", "attention"])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_beam_width_one_is_greedy_exactly(name, seed):
+    vocab = 8
+    src, src_lengths = random_batch(vocab, [4, 2, 5, 3, 1, 4], seed=seed)
+    model = make_models(vocab, seed, src, src_lengths)[name]
+    greedy = greedy_decode(model, src, src_lengths, max_len=6)
+    beam = beam_search(model, src, src_lengths, beam_size=1, max_len=6)
+    width = greedy.tokens.shape[1]
+    assert beam.tokens.shape[2] == width
+    assert torch.equal(beam.tokens[:, 0], greedy.tokens)
+    assert torch.equal(beam.lengths[:, 0], greedy.lengths)
+    assert torch.equal(beam.log_probs[:, 0], greedy.log_probs)
+    assert len(set(greedy.lengths.tolist())) > 1  # rows of several lengths, finished and cut at max_len
+
+
+def test_beam_finds_what_greedy_misses_and_keeps_finished_hypotheses():
+    def probs(src_id, prefix):
+        if prefix == ():
+            return {A: 0.5, B: 0.4, EOS: 0.1}
+        if prefix == (A,):
+            return {A: 0.3, B: 0.3, EOS: 0.4}
+        return {EOS: 0.9, A: 0.05, B: 0.05}
+
+    model = PrefixModel(probs)
+    src, src_lengths = torch.tensor([[3]]), torch.tensor([1])
+    assert greedy_decode(model, src, src_lengths, max_len=5).tokens.tolist() == [[A, EOS]]
+    result = beam_search(model, src, src_lengths, beam_size=2, max_len=5, n_best=2, return_history=True)
+    assert result.tokens.tolist() == [[[B, EOS], [A, EOS]]]  # 0.4 * 0.9 beats 0.5 * 0.4
+    assert result.lengths.tolist() == [[2, 2]]
+    expected = [stub_log_prob(probs(3, ()), B) + stub_log_prob(probs(3, (B,)), EOS),
+                stub_log_prob(probs(3, ()), A) + stub_log_prob(probs(3, (A,)), EOS)]
+    torch.testing.assert_close(result.log_probs, torch.tensor([expected]))
+    torch.testing.assert_close(result.scores, result.log_probs)
+    # The search tree: step 0 keeps A and B from the root; at step 1 both finish.
+    step0, step1 = result.history[0][0], result.history[0][1]
+    assert [(n.parent, n.token, n.finished) for n in step0] == [(-1, A, False), (-1, B, False)]
+    finished = {(n.parent, n.token) for n in step1 if n.finished}
+    assert finished == {(0, EOS), (1, EOS)}
+    assert len(result.history[0]) == 2  # done: nothing live can beat the two finished ones
+
+
+def _all_sequences(vocab, max_len):
+    """Every output the search can produce: non-EOS tokens then EOS within max_len, or max_len non-EOS tokens."""
+    others = [t for t in range(vocab) if t != EOS]
+    for n in range(max_len):
+        for prefix in itertools.product(others, repeat=n):
+            yield list(prefix) + [EOS]
+    yield from (list(p) for p in itertools.product(others, repeat=max_len))
+
+
+@pytest.mark.parametrize("name,length_penalty", [("gru", 0.0), ("attention", 0.0), ("attention", 1.0)])
+def test_wide_beam_equals_exhaustive_search(name, length_penalty):
+    max_len = 4
+    src, src_lengths = pad_sequences([[A, B, B], [B]])
+    model = make_models(STUB_VOCAB, 3, src, src_lengths, steps=max_len)[name]
+    seqs = list(_all_sequences(STUB_VOCAB, max_len))  # 1 + 4 + 16 + 64 + 256 = 341 sequences
+    assert len(seqs) == 341
+    tgt, tgt_lengths = pad_sequences(seqs)
+    result = beam_search(model, src, src_lengths, beam_size=400, max_len=max_len,
+                         length_penalty=length_penalty, n_best=5)
+    for b in range(2):
+        with torch.no_grad():  # score every sequence with teacher forcing
+            many = len(seqs)
+            logits = model(src[b : b + 1].expand(many, -1), src_lengths[b : b + 1].expand(many), tgt)
+        chosen = F.log_softmax(logits, -1).gather(2, tgt.unsqueeze(-1)).squeeze(-1)
+        real = torch.arange(tgt.shape[1]) < tgt_lengths.unsqueeze(1)
+        log_probs = (chosen * real).sum(1)  # [341]
+        scores = log_probs / wu_length_penalty(tgt_lengths.float(), length_penalty)
+        order = scores.argsort(descending=True)[:5]
+        assert scores[order[0]] - scores[order[1]] > 1e-4  # a clear winner, so the test is not about ties
+        for i, j in enumerate(order.tolist()):
+            n = int(tgt_lengths[j])
+            assert result.tokens[b, i, :n].tolist() == seqs[j]
+            assert result.lengths[b, i] == n
+        torch.testing.assert_close(result.scores[b], scores[order], atol=ATOL, rtol=0)
+        torch.testing.assert_close(result.log_probs[b], log_probs[order], atol=ATOL, rtol=0)
+
+
+@pytest.mark.parametrize("name,length_penalty", [("gru", 0.0), ("attention", 0.0), ("attention", 0.8)])
+def test_batched_beam_equals_the_reference_per_input(name, length_penalty):
+    vocab = 7
+    src, src_lengths = random_batch(vocab, [4, 1, 5, 3], seed=2)
+    model = make_models(vocab, 5, src, src_lengths)[name]
+    result = beam_search(model, src, src_lengths, beam_size=3, max_len=6, length_penalty=length_penalty, n_best=3)
+    for b in range(4):
+        reference = beam_search_reference(model, src[b, : src_lengths[b]], src_lengths[b], beam_size=3,
+                                          max_len=6, length_penalty=length_penalty)
+        assert len(reference) == 3
+        for i, hyp in enumerate(reference):
+            n = len(hyp.tokens)
+            assert result.tokens[b, i, :n].tolist() == hyp.tokens
+            assert torch.all(result.tokens[b, i, n:] == PAD)
+            assert result.lengths[b, i] == n
+            assert math.isclose(result.log_probs[b, i], hyp.log_prob, abs_tol=ATOL)
+            assert math.isclose(result.scores[b, i], hyp.score, abs_tol=ATOL)
+
+
+@pytest.mark.parametrize("name", ["gru", "attention"])
+def test_beam_results_do_not_depend_on_the_batch(name):
+    vocab = 7
+    src, src_lengths = random_batch(vocab, [5, 2, 4], seed=3)
+    model = make_models(vocab, 6, src, src_lengths)[name]
+    src = torch.cat([src, torch.full((3, 1), PAD)], dim=1)  # extra padding column
+    together = beam_search(model, src, src_lengths, beam_size=3, max_len=6, n_best=2, length_penalty=0.5)
+    for b in range(3):
+        n = int(src_lengths[b])
+        alone = beam_search(model, src[b : b + 1, :n], src_lengths[b : b + 1], beam_size=3, max_len=6, n_best=2,
+                            length_penalty=0.5)
+        width = alone.tokens.shape[2]
+        assert torch.equal(together.tokens[b, :, :width], alone.tokens[0])
+        assert torch.all(together.tokens[b, :, width:] == PAD)
+        torch.testing.assert_close(together.scores[b], alone.scores[0], atol=ATOL, rtol=0)
+
+
+def test_length_penalty_formula_and_scores():
+    assert wu_length_penalty(1, 1.0) == 1.0  # (5 + 1) / 6
+    assert wu_length_penalty(7, 1.0) == 2.0  # (5 + 7) / 6
+    assert math.isclose(wu_length_penalty(13, 0.5), math.sqrt(3.0))
+    assert wu_length_penalty(10, 0.0) == 1.0
+    src, src_lengths = random_batch(7, [3, 4], seed=4)
+    model = make_models(7, 7, src, src_lengths)["attention"]
+    result = beam_search(model, src, src_lengths, beam_size=3, max_len=5, length_penalty=0.6, n_best=3)
+    expected = result.log_probs / ((5 + result.lengths.float()) / 6) ** 0.6
+    torch.testing.assert_close(result.scores, expected)
+    assert torch.all(result.scores[:, :-1] >= result.scores[:, 1:])  # best first
+    plain = beam_search(model, src, src_lengths, beam_size=3, max_len=5, n_best=3)
+    torch.testing.assert_close(plain.scores, plain.log_probs)
+
+
+def test_length_penalty_keeps_searching_while_a_longer_hypothesis_can_still_win():
+    def probs(src_id, prefix):
+        return {EOS: 0.5, A: 0.49} if prefix == () else {EOS: 0.999}
+
+    model = PrefixModel(probs)
+    src, src_lengths = torch.tensor([[3]]), torch.tensor([1])
+    plain = beam_search(model, src, src_lengths, beam_size=1, max_len=4)
+    assert plain.tokens.tolist() == [[[EOS]]]  # without a penalty the short one wins, as in greedy
+    # [A, EOS] has a lower sum of log-probs, but divided by ((5 + 2) / 6) it beats [EOS]; the search must not
+    # stop after step 0 just because the pool is full.
+    penalised = beam_search(model, src, src_lengths, beam_size=1, max_len=4, length_penalty=1.0)
+    assert penalised.tokens.tolist() == [[[A, EOS]]]
+    reference = beam_search_reference(model, src[0], 1, beam_size=1, max_len=4, length_penalty=1.0)
+    assert reference[0].tokens == [A, EOS]
+    assert math.isclose(reference[0].score, float(penalised.scores[0, 0]), abs_tol=ATOL)
+
+
+def test_beam_result_shapes_and_padding():
+    src, src_lengths = random_batch(7, [3, 4, 2], seed=5)
+    model = make_models(7, 8, src, src_lengths)["gru"]
+    result = beam_search(model, src, src_lengths, beam_size=4, max_len=5, n_best=3)
+    assert isinstance(result, BeamResult) and result.history is None
+    assert result.tokens.shape[:2] == (3, 3) and result.tokens.shape[2] <= 5
+    assert result.lengths.shape == result.scores.shape == result.log_probs.shape == (3, 3)
+    for b in range(3):
+        for i in range(3):
+            n = int(result.lengths[b, i])
+            row = result.tokens[b, i].tolist()
+            assert all(t == PAD for t in row[n:]) and EOS not in row[: n - 1]
+            assert row[n - 1] == EOS or n == 5
+    assert len({tuple(r) for r in result.tokens[0].tolist()}) == 3  # distinct hypotheses, no copies
+
+
+# -------------------------------------------------------------------------------------------- errors
+
+
+def test_errors_for_bad_search_arguments():
+    src, src_lengths = random_batch(7, [3, 2], seed=0)
+    model = make_models(7, 0, src, src_lengths)["gru"]
+    with pytest.raises(ValueError, match="beam_size must be at least 1"):
+        beam_search(model, src, src_lengths, beam_size=0, max_len=5)
+    with pytest.raises(ValueError, match="beam_size must be an int"):
+        beam_search(model, src, src_lengths, beam_size=2.0, max_len=5)
+    with pytest.raises(ValueError, match=r"n_best \(3\) cannot be larger than beam_size \(2\)"):
+        beam_search(model, src, src_lengths, beam_size=2, max_len=5, n_best=3)
+    with pytest.raises(ValueError, match="n_best must be at least 1"):
+        beam_search(model, src, src_lengths, beam_size=2, max_len=5, n_best=0)
+    with pytest.raises(ValueError, match="max_len must be at least 1"):
+        beam_search(model, src, src_lengths, beam_size=2, max_len=0)
+    with pytest.raises(ValueError, match="length_penalty must be >= 0"):
+        beam_search(model, src, src_lengths, beam_size=2, max_len=5, length_penalty=-1.0)
+    with pytest.raises(ValueError, match="max_len must be at least 1"):
+        greedy_decode(model, src, src_lengths, max_len=0)
+    with pytest.raises(ValueError, match="max_len must be an int"):
+        greedy_decode(model, src, src_lengths, max_len="5")
+    with pytest.raises(ValueError, match="beam_size must be at least 1"):
+        beam_search_reference(model, src[0], 3, beam_size=0, max_len=5)
+    with pytest.raises(ValueError, match="decodes one sequence"):
+        beam_search_reference(model, src, src_lengths, beam_size=2, max_len=5)
+    with pytest.raises(TypeError, match="model must have encode"):
+        greedy_decode(nn.Linear(2, 2), src, src_lengths, max_len=5)
+    with pytest.raises(ValueError, match="outside the vocabulary"):  # the model's own input checks
+        greedy_decode(model, src + 7, src_lengths, max_len=5)
