@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .data import PAD
+from .data import PAD, SOS, collate_pairs
 
 # ------------------------------------------------------------------------------------------------ loss
 
@@ -257,3 +257,48 @@ def seq2seq_step(teacher_forcing: float | Callable[[int], float] = 1.0) -> Calla
         return masked_cross_entropy(logits, batch.tgt)
 
     return step_fn
+
+
+def stepwise_loss(model, batch, step=None) -> torch.Tensor:
+    """Teacher-forced loss computed the slow, explicit way: one ``decode_step`` call per target position.
+
+    This is lesson 01's per-example loop (there with batches of one); it gives the same loss as
+    ``masked_cross_entropy(model(src, src_lengths, tgt), tgt)``, which runs the decoder in one call.
+    """
+    state = model.encode(batch.src, batch.src_lengths)
+    prev_tokens = torch.full((batch.tgt.shape[0],), SOS, dtype=torch.long, device=batch.tgt.device)  # [batch]
+    all_logits = []
+    for t in range(batch.tgt.shape[1]):
+        logits, state, _ = model.decode_step(prev_tokens, state)  # [batch, vocab]
+        all_logits.append(logits)
+        prev_tokens = batch.tgt[:, t]  # teacher forcing: read the gold token
+    return masked_cross_entropy(torch.stack(all_logits, dim=1), batch.tgt)  # logits: [batch, tgt_len, vocab]
+
+
+def evaluate(model, pairs, *, device=None, batch_size: int = 1000, max_len: int | None = None,
+             by_length: bool = False) -> dict:
+    """Greedy-decode ``pairs`` (a list of ``(src, tgt)``) and score them against their targets.
+
+    Returns ``{"exact_match", "token_accuracy"}`` (and ``"by_length"``, keyed by source length, if asked).
+    ``max_len`` defaults to the longest target plus 5, so a model that forgets to stop is caught, not cut.
+    """
+    from .decoding import greedy_decode  # decoding imports models; keep this module light to import
+    from .metrics import accuracy_by_length, exact_match, token_accuracy
+
+    pairs = list(pairs)
+    if not pairs:
+        raise ValueError("evaluate needs at least one (src, tgt) pair")
+    if max_len is None:
+        max_len = max(len(tgt) for _, tgt in pairs) + 5
+    predictions, targets, lengths = [], [], []
+    for i in range(0, len(pairs), batch_size):
+        batch = collate_pairs(pairs[i:i + batch_size])
+        batch = batch.to(device) if device is not None else batch
+        result = greedy_decode(model, batch.src, batch.src_lengths, max_len=max_len)
+        predictions += result.tokens.tolist()
+        targets += batch.tgt.tolist()
+        lengths += batch.src_lengths.tolist()
+    scores = {"exact_match": exact_match(predictions, targets), "token_accuracy": token_accuracy(predictions, targets)}
+    if by_length:
+        scores["by_length"] = accuracy_by_length(predictions, targets, lengths)
+    return scores

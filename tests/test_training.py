@@ -457,3 +457,54 @@ def test_seq2seq_step_default_is_full_teacher_forcing():
     model = StubSeq2Seq()
     fit(model, _sgd(model), [batch], 2, seq2seq_step(), progress=False)
     assert [c["ratio"] for c in model.calls] == [1.0, 1.0]
+
+
+# --------------------------------------------------------------------- stepwise_loss and evaluate
+
+def _tiny_seq2seq(seed=0, vocab_size=9):
+    from seq2seq_helpers.models import DecoderGRU, EncoderGRU, Seq2Seq
+
+    torch.manual_seed(seed)
+    return Seq2Seq(EncoderGRU(vocab_size, 8, 16), DecoderGRU(vocab_size, 8, 16))
+
+
+def test_stepwise_loss_equals_the_one_call_loss_and_its_gradients():
+    from seq2seq_helpers.data import collate_pairs
+    from seq2seq_helpers.training import stepwise_loss
+
+    model = _tiny_seq2seq()
+    batch = collate_pairs([([3, 4, 5], [5, 4, 3]), ([6], [6]), ([7, 8], [8, 7])])
+    fast = masked_cross_entropy(model(batch.src, batch.src_lengths, batch.tgt), batch.tgt)
+    slow = stepwise_loss(model, batch)
+    assert torch.allclose(fast, slow, atol=1e-6)
+    fast_grads = torch.autograd.grad(fast, list(model.parameters()))
+    slow_grads = torch.autograd.grad(stepwise_loss(model, batch), list(model.parameters()))
+    for a, b in zip(fast_grads, slow_grads):
+        assert torch.allclose(a, b, atol=1e-5)
+
+
+def test_evaluate_scores_greedy_output_against_targets():
+    from seq2seq_helpers.data import collate_pairs
+    from seq2seq_helpers.decoding import greedy_decode
+    from seq2seq_helpers.metrics import exact_match as em
+    from seq2seq_helpers.training import evaluate
+
+    model = _tiny_seq2seq(1)
+    pairs = [([3, 4, 5], [5, 4, 3]), ([6], [6]), ([7, 8], [8, 7]), ([3, 3, 3, 3], [3, 3, 3, 3])]
+    # make the model's answers the targets for two pairs by scoring its own greedy output as "targets"
+    batch = collate_pairs(pairs)
+    out = greedy_decode(model, batch.src, batch.src_lengths, max_len=9)
+    own = [row[: n - 1] if row[n - 1] == 2 else row[:n] for row, n in zip(out.tokens.tolist(), out.lengths.tolist())]
+    mixed = [(pairs[0][0], own[0]), pairs[1], (pairs[2][0], own[2]), pairs[3]]
+    scores = evaluate(model, mixed, batch_size=3, max_len=9, by_length=True)
+    expected = em(out.tokens, collate_pairs(mixed).tgt)
+    assert scores["exact_match"] == pytest.approx(expected)
+    assert set(scores["by_length"]) == {1, 2, 3, 4}
+    assert scores["by_length"][3]["count"] == 1
+
+
+def test_evaluate_rejects_an_empty_list():
+    from seq2seq_helpers.training import evaluate
+
+    with pytest.raises(ValueError, match="at least one"):
+        evaluate(_tiny_seq2seq(), [])
