@@ -109,3 +109,27 @@ def accuracy_by_bucket(predictions, targets, lengths, buckets: Sequence[tuple[in
             "count": count,
         }
     return out
+
+
+def accuracy_by_position(predictions, targets, include_eos: bool = False) -> dict[int, dict[str, float]]:
+    """Token accuracy at each output position: ``{position: {"accuracy", "count"}}``.
+
+    Position ``t`` compares ``predictions[:, t]`` with ``targets[:, t]`` over the targets that have a real
+    token there (``include_eos=False`` skips the EOS positions, so every position counts data tokens only).
+    With teacher-forced predictions (argmax given the gold prefix) against free-running ones (greedy), the
+    gap between the two curves is exposure bias made visible.
+    """
+    preds, tgts = _rows(predictions, "predictions"), _rows(targets, "targets")
+    if len(preds) != len(tgts):
+        raise ValueError(f"predictions hold {len(preds)} sequences but targets hold {len(tgts)}")
+    if not preds:
+        raise ValueError("cannot score an empty batch: pass at least one sequence")
+    hits: dict[int, int] = defaultdict(int)
+    counts: dict[int, int] = defaultdict(int)
+    for pred, tgt in zip(preds, tgts):
+        for t, token in enumerate(_until_eos(tgt)):
+            if token == EOS and not include_eos:
+                break
+            counts[t] += 1
+            hits[t] += int(t < len(pred) and pred[t] == token)
+    return {t: {"accuracy": hits[t] / counts[t], "count": counts[t]} for t in sorted(counts)}

@@ -106,3 +106,35 @@ def draw_seq2seq(src: str, tgt: str, title: str | None = None):
     ax.axis("off")
     fig.tight_layout()
     return fig
+
+
+def plot_attention(weights, src_tokens, out_tokens, ax=None, title: str | None = None, highlight_step: int | None = None):
+    """Heatmap of attention weights: one row per output token, one column per source token.
+
+    ``weights``: ``[out_len, src_len]`` (a tensor or nested lists; extra padded rows/columns are cut to the
+    token lists). For reversal the bright cells form an anti-diagonal: output ``t`` looks at source ``S-1-t``.
+    """
+    import numpy as np
+
+    matrix = np.asarray(weights.detach().cpu() if hasattr(weights, "detach") else weights, dtype=float)
+    if matrix.ndim != 2:
+        raise ValueError(f"weights must be [out_len, src_len], got shape {list(matrix.shape)}")
+    src_tokens, out_tokens = list(src_tokens), list(out_tokens)
+    if len(out_tokens) > matrix.shape[0] or len(src_tokens) > matrix.shape[1]:
+        raise ValueError(f"{len(out_tokens)} output and {len(src_tokens)} source tokens do not fit weights of shape "
+                         f"{list(matrix.shape)}")
+    matrix = matrix[: len(out_tokens), : len(src_tokens)]
+    if ax is None:
+        size = (max(3.0, 0.32 * len(src_tokens) + 1.5), max(2.5, 0.3 * len(out_tokens) + 1.2))
+        fig, ax = plt.subplots(figsize=size)
+    else:
+        fig = ax.figure
+    ax.imshow(matrix, cmap="Blues", vmin=0.0, vmax=1.0, aspect="auto")
+    ax.set_xticks(range(len(src_tokens)), src_tokens, fontsize=8)
+    ax.set_yticks(range(len(out_tokens)), out_tokens, fontsize=8)
+    ax.set(xlabel="source (encoder positions)", ylabel="output (decoder steps)", title=title)
+    if highlight_step is not None and 0 <= highlight_step < len(out_tokens):
+        ax.axhline(highlight_step - 0.5, color="#c05621", lw=1.5)
+        ax.axhline(highlight_step + 0.5, color="#c05621", lw=1.5)
+    fig.tight_layout()
+    return fig

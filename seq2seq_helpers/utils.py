@@ -32,12 +32,47 @@ def _mps_available() -> bool:
     return bool(backend is not None and backend.is_available())
 
 
+def available_cpus() -> int:
+    """CPUs this process may really use: its affinity mask, capped by a cgroup CPU quota if one is set.
+
+    On Binder a container typically sees all of the host's cores but may use only about one of them; PyTorch
+    would start one thread per visible core, and oversubscribed threads slow small models down many-fold.
+    """
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # macOS and Windows have no affinity mask
+        cpus = os.cpu_count() or 1
+    for path, parse in (("/sys/fs/cgroup/cpu.max", lambda t: t.split()),                       # cgroup v2
+                        ("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", lambda t: [t.strip(), None])):  # cgroup v1
+        try:
+            with open(path) as f:
+                quota, period = parse(f.read())
+            if quota in ("max", "-1"):
+                break
+            if period is None:
+                with open("/sys/fs/cgroup/cpu/cpu.cfs_period_us") as f:
+                    period = f.read().strip()
+            cpus = min(cpus, max(1, int(int(quota) // int(period))))
+            break
+        except (OSError, ValueError):
+            continue
+    return max(1, cpus)
+
+
 def get_device(prefer: str | None = None) -> torch.device:
     """The device lessons run on: CUDA if present, then Apple's MPS, then the CPU.
 
     ``prefer`` forces a kind ("cpu", "cuda", "mps", or "cuda:1"); the environment variable
-    ``SEQ2SEQ_DEVICE`` does the same without editing the notebook.
+    ``SEQ2SEQ_DEVICE`` does the same without editing the notebook. On the CPU it also caps PyTorch's
+    threads at :func:`available_cpus`, so a container with a CPU quota (Binder) is not oversubscribed.
     """
+    device = _pick_device(prefer)
+    if device.type == "cpu" and torch.get_num_threads() > available_cpus():
+        torch.set_num_threads(available_cpus())
+    return device
+
+
+def _pick_device(prefer: str | None) -> torch.device:
     prefer = prefer if prefer is not None else os.environ.get("SEQ2SEQ_DEVICE") or None
     if prefer is not None:
         if not isinstance(prefer, str):

@@ -41,3 +41,94 @@ def text_to_text_demo(transform: Callable[[str], str], description: str = "input
     demo = widgets.VBox([box, answer])
     demo.show = show  # lets a test (or a curious learner) drive the widget without a browser
     return demo
+
+
+def schedule_explorer(total_steps: int = 1000, min_ratio: float = 0.0) -> widgets.VBox:
+    """Explore teacher-forcing schedules: pick a kind and a floor, see the ratio over training.
+
+    Uses ``Dropdown``, ``FloatSlider``, ``HTML`` and ``Output``, which behave the same in ipywidgets 7.7
+    and 8. The schedules are :func:`seq2seq_helpers.training.teacher_forcing_schedule` with its default ``k``.
+    """
+    import matplotlib.pyplot as plt
+
+    from .training import teacher_forcing_schedule
+
+    if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 2:
+        raise ValueError(f"total_steps must be an int >= 2, got {total_steps!r}")
+    if not 0.0 <= min_ratio < 1.0:
+        raise ValueError(f"min_ratio must be in [0, 1), got {min_ratio}")
+    kind = widgets.Dropdown(options=["linear", "exponential", "inverse_sigmoid"], value="inverse_sigmoid",
+                            description="schedule")
+    floor = widgets.FloatSlider(value=min_ratio, min=0.0, max=0.95, step=0.05, description="min ratio",
+                                continuous_update=False)
+    note = widgets.HTML()
+    out = widgets.Output()
+
+    def draw(*_):
+        schedule = teacher_forcing_schedule(kind.value, total_steps, min_ratio=floor.value)
+        steps = list(range(0, total_steps + 1, max(1, total_steps // 200)))
+        values = [schedule(s) for s in steps]
+        note.value = (f"teacher-forcing ratio at step 0: <b>{values[0]:.2f}</b>, half-way: "
+                      f"<b>{schedule(total_steps // 2):.2f}</b>, at the end: <b>{values[-1]:.2f}</b>")
+        with out:
+            out.clear_output(wait=True)
+            fig, ax = plt.subplots(figsize=(5.5, 2.6))
+            ax.plot(steps, values, color="#c05621")
+            ax.set(xlabel="training step", ylabel="teacher-forcing ratio", ylim=(-0.02, 1.02),
+                   title=f"{kind.value} schedule")
+            ax.grid(alpha=0.3)
+            plt.show()
+
+    kind.observe(draw, names="value")
+    floor.observe(draw, names="value")
+    draw()
+    demo = widgets.VBox([widgets.HBox([kind, floor]), note, out])
+    demo.controls = {"kind": kind, "min_ratio": floor}  # lets a test drive the widget without a browser
+    return demo
+
+
+def attention_browser(examples) -> widgets.VBox:
+    """Browse decoded examples and each decoding step's attention weights.
+
+    ``examples``: a list of ``(src_tokens, out_tokens, weights [out_len, src_len])``, e.g. built from
+    ``greedy_decode(...).attention``. An example slider picks the string, a step slider the decoding step;
+    the heatmap marks the step and a bar chart shows that step's weights over the source.
+    """
+    import matplotlib.pyplot as plt
+
+    from .plots import plot_attention
+
+    examples = list(examples)
+    if not examples:
+        raise ValueError("attention_browser needs at least one (src_tokens, out_tokens, weights) example")
+    example = widgets.IntSlider(value=0, min=0, max=len(examples) - 1, description="example",
+                                continuous_update=False)
+    step = widgets.IntSlider(value=0, min=0, max=max(0, len(examples[0][1]) - 1), description="step",
+                             continuous_update=False)
+    note = widgets.HTML()
+    out = widgets.Output()
+
+    def draw(*_):
+        src_tokens, out_tokens, weights = examples[example.value]
+        step.max = max(0, len(out_tokens) - 1)
+        t = min(step.value, step.max)
+        row = [float(w) for w in list(weights[t])[: len(src_tokens)]]
+        best = max(range(len(row)), key=row.__getitem__)
+        note.value = (f"step {t}: the decoder writes <b>{html.escape(str(out_tokens[t]))}</b> while looking mostly "
+                      f"at source position {best} (<b>{html.escape(str(src_tokens[best]))}</b>, weight {row[best]:.2f})")
+        with out:
+            out.clear_output(wait=True)
+            fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2), gridspec_kw={"width_ratios": [3, 2]})
+            plot_attention(weights, src_tokens, out_tokens, ax=left, highlight_step=t, title="all steps")
+            right.bar(range(len(row)), row, color="#2b6cb0")
+            right.set_xticks(range(len(src_tokens)), src_tokens, fontsize=8)
+            right.set(ylim=(0, 1), title=f"step {t}: weights over the source")
+            fig.tight_layout()
+            plt.show()
+
+    example.observe(draw, names="value")
+    step.observe(draw, names="value")
+    draw()
+    demo = widgets.VBox([widgets.HBox([example, step]), note, out])
+    demo.controls = {"example": example, "step": step}
+    return demo

@@ -162,3 +162,28 @@ def test_wrong_number_of_lengths_raises():
         accuracy_by_length(PREDS, TARGETS, [1, 2, 3, 4])
     with pytest.raises(ValueError, match="one length per sequence"):
         accuracy_by_bucket(PREDS, TARGETS, [1] * 6, [(1, 5)])
+
+
+def test_accuracy_by_position_counts_each_position_over_targets_that_reach_it():
+    from seq2seq_helpers.metrics import accuracy_by_position
+
+    targets = [[3, 4, 5, EOS], [3, 4, EOS, PAD], [6, EOS, PAD, PAD]]
+    predictions = [[3, 9, 5, EOS], [3, 4, EOS, PAD], [3, EOS, PAD, PAD]]
+    result = accuracy_by_position(predictions, targets)
+    # position 0: 3 targets, hits: 1, 1, 0; position 1: 2 targets (4, 4), hits 0, 1; position 2: 1 target (5), hit
+    assert result == {0: {"accuracy": 2 / 3, "count": 3}, 1: {"accuracy": 1 / 2, "count": 2},
+                      2: {"accuracy": 1.0, "count": 1}}
+    with_eos = accuracy_by_position(predictions, targets, include_eos=True)
+    assert with_eos[1] == {"accuracy": 2 / 3, "count": 3}  # third row's EOS at position 1 counts now
+    assert with_eos[3] == {"accuracy": 1.0, "count": 1}
+
+
+def test_accuracy_by_position_handles_short_predictions_and_bad_input():
+    from seq2seq_helpers.metrics import accuracy_by_position
+
+    assert accuracy_by_position([[3]], [[3, 4, EOS]]) == {0: {"accuracy": 1.0, "count": 1},
+                                                          1: {"accuracy": 0.0, "count": 1}}
+    with pytest.raises(ValueError, match="2 sequences but targets hold 1"):
+        accuracy_by_position([[3], [4]], [[3]])
+    with pytest.raises(ValueError, match="empty batch"):
+        accuracy_by_position([], [])

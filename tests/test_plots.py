@@ -2,6 +2,7 @@
 
 import matplotlib.pyplot as plt
 import pytest
+import torch
 
 from seq2seq_helpers.data import EOS
 from seq2seq_helpers.metrics import accuracy_by_bucket, accuracy_by_length
@@ -93,3 +94,20 @@ def test_plot_accuracy_by_length_errors():
     for bad in ({}, None, [accuracy_by_length(PREDS, TARGETS)]):
         with pytest.raises(TypeError):
             plot_accuracy_by_length(bad)
+
+
+def test_plot_attention_draws_the_weights_cut_to_the_tokens():
+    import numpy as np
+
+    from seq2seq_helpers.plots import plot_attention
+
+    weights = torch.tensor([[0.1, 0.9, 0.0], [0.8, 0.2, 0.0], [0.0, 0.0, 0.0]])  # last row/column: padding
+    fig = plot_attention(weights, ["a", "b"], ["b", "a"], title="t", highlight_step=1)
+    image = fig.axes[0].images[0].get_array()
+    assert np.allclose(np.asarray(image), weights[:2, :2].numpy())
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["a", "b"]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="out_len, src_len"):
+        plot_attention(torch.zeros(2), ["a"], ["a"])
+    with pytest.raises(ValueError, match="do not fit"):
+        plot_attention(torch.zeros(2, 2), ["a", "b", "c"], ["a"])

@@ -155,3 +155,47 @@ def test_count_parameters_counts_a_shared_module_once():
 def test_count_parameters_rejects_non_modules(not_a_module):
     with pytest.raises(TypeError, match="torch.nn.Module"):
         count_parameters(not_a_module)
+
+
+def test_available_cpus_respects_affinity_and_a_cgroup_quota(monkeypatch, tmp_path):
+    import builtins
+    import os
+
+    from seq2seq_helpers import utils
+
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3, 4, 5, 6, 7}, raising=False)
+    real_open = builtins.open
+
+    def fake_open(path, *args, **kwargs):
+        if path == "/sys/fs/cgroup/cpu.max":
+            quota = tmp_path / "cpu.max"
+            quota.write_text("150000 100000\n")  # 1.5 CPUs -> 1
+            return real_open(quota, *args, **kwargs)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    assert utils.available_cpus() == 1
+    (tmp_path / "cpu.max").write_text("max 100000\n")
+
+    def unlimited(path, *args, **kwargs):
+        if path == "/sys/fs/cgroup/cpu.max":
+            return real_open(tmp_path / "cpu.max", *args, **kwargs)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", unlimited)
+    assert utils.available_cpus() == 8
+
+
+def test_get_device_caps_threads_at_the_available_cpus(monkeypatch):
+    import torch
+
+    from seq2seq_helpers import utils
+
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(4)
+        monkeypatch.setattr(utils, "available_cpus", lambda: 1)
+        assert utils.get_device("cpu").type == "cpu"
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)

@@ -1,0 +1,69 @@
+"""The widgets build, react to their controls, and show friendly errors (no browser needed here)."""
+
+import matplotlib
+import pytest
+
+from seq2seq_helpers.widgets import schedule_explorer, text_to_text_demo
+
+matplotlib.use("Agg")
+
+
+def test_text_demo_shows_the_transform_and_friendly_errors():
+    def upper(text):
+        if "!" in text:
+            raise ValueError("no '!' please")
+        return text.upper()
+
+    demo = text_to_text_demo(upper, value="abc")
+    box, answer = demo.children
+    assert "ABC" in answer.value
+    box.value = "xy"  # the observer fires as in the browser
+    assert "XY" in answer.value
+    box.value = "a!"
+    assert "no &#x27;!&#x27; please" in answer.value and "⚠" in answer.value
+    box.value = ""
+    assert "type something" in answer.value
+
+
+def test_text_demo_rejects_a_non_function():
+    with pytest.raises(TypeError, match="function"):
+        text_to_text_demo("not callable")
+
+
+def test_schedule_explorer_reports_the_schedule_it_draws():
+    demo = schedule_explorer(total_steps=100)
+    note = demo.children[1]
+    assert "half-way: <b>0.50</b>" in note.value  # the default k puts the inverse sigmoid at 1/2 half-way
+    assert "step 0: <b>0.9" in note.value  # k / (k + 1) with k ln k = 50, about 0.95
+    demo.controls["kind"].value = "linear"
+    assert "step 0: <b>1.00</b>" in note.value and "half-way: <b>0.50</b>" in note.value
+    assert "end: <b>0.00</b>" in note.value
+    demo.controls["min_ratio"].value = 0.5
+    assert "end: <b>0.50</b>" in note.value
+
+
+@pytest.mark.parametrize("bad", [1, 2.5, True])
+def test_schedule_explorer_rejects_bad_steps(bad):
+    with pytest.raises(ValueError, match="total_steps"):
+        schedule_explorer(total_steps=bad)
+
+
+def test_attention_browser_follows_its_sliders():
+    from seq2seq_helpers.widgets import attention_browser
+
+    weights = [[0.0, 0.1, 0.9], [0.1, 0.8, 0.1], [0.7, 0.2, 0.1]]
+    demo = attention_browser([(list("abc"), list("cba"), weights), (list("xy"), list("yx"), [[0.2, 0.8], [0.6, 0.4]])])
+    note = demo.children[1]
+    assert "writes <b>c</b>" in note.value and "position 2" in note.value
+    demo.controls["step"].value = 2
+    assert "writes <b>a</b>" in note.value and "position 0" in note.value
+    demo.controls["example"].value = 1
+    assert demo.controls["step"].max == 1
+    assert "writes <b>x</b>" in note.value and "weight 0.60" in note.value
+
+
+def test_attention_browser_needs_examples():
+    from seq2seq_helpers.widgets import attention_browser
+
+    with pytest.raises(ValueError, match="at least one"):
+        attention_browser([])
