@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup lab test unit notebooks clean
+.PHONY: setup lab test unit notebooks student benchmark clean
 
 setup: $(STAMP)
 
@@ -14,6 +14,7 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	$(VENV)/bin/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader >/dev/null 2>&1  # learners get plain JupyterLab
 	touch $(STAMP)
 
 lab: $(STAMP)
@@ -23,11 +24,20 @@ test: $(STAMP)
 	$(PY) -m pytest --nbval-lax --nbval-current-env tests notebooks
 
 unit: $(STAMP)
-	$(PY) -m pytest tests
+	$(PY) -m pytest -m "not slow" tests
 
 # Re-execute every lesson top to bottom and save its outputs (what gets committed).
 notebooks: $(STAMP)
 	$(PY) scripts/run_notebooks.py notebooks/*.ipynb
+
+# Student versions of every lesson (nbgrader's preprocessors: solutions -> NotImplementedError, hidden tests out).
+student: $(STAMP)
+	$(PY) scripts/make_student_versions.py
+
+# Execute every lesson headless and the paired speed micro-benchmarks; writes docs/benchmarks.md and prints it
+# (about 10-15 minutes on 2 cores; run it on a quiet machine). Options: scripts/benchmark.py --help.
+benchmark: $(STAMP)
+	$(PY) scripts/benchmark.py
 
 clean:
 	rm -rf $(VENV)

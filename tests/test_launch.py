@@ -1,0 +1,314 @@
+"""Launch: the Colab install cell, the widgets on Colab's ipywidgets 7.7.1, and the Binder environment.
+
+Fast: the first code cell of every lesson installs the helpers only on Colab, from the one repository, and
+never touches torch; every widget of `seq2seq_helpers.widgets` has a sample the slow test builds.
+Slow (each builds a fresh virtual environment outside the repository; pip's own download cache is the only
+thing reused between runs):
+- Colab-like: `torch==2.13.0` (as Colab has its own torch), then `ipywidgets==7.7.1` and the helpers from a
+  copy of the package, as the Colab cell installs them; a kernel of that environment builds every widget,
+  drives its controls, and renders its static form (the saved widget state, the view mimebundle, and
+  `ipywidgets.embed`'s HTML and data), plus tqdm's notebook progress bar that training shows.
+  Colab runs Python 3.12/3.13; this machine has only 3.11, so the environment uses 3.11.
+- Binder: `binder/requirements.txt`, unchanged, into a fresh environment, then lesson 01 runs there.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import types
+from pathlib import Path
+
+import nbformat
+import pytest
+from IPython.core.inputtransformer2 import TransformerManager
+
+import seq2seq_helpers
+import seq2seq_helpers.widgets
+
+ROOT = Path(__file__).resolve().parents[1]
+LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+STUDENT = sorted((ROOT / "student").glob("[0-9][0-9]_*.ipynb"))
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+
+
+def first_code_cell(path: Path) -> str:
+    nb = nbformat.read(path, as_version=4)
+    return next(c.source for c in nb.cells if c.cell_type == "code")
+
+
+class FakeIPython:
+    """Stands in for the kernel: records line magics (`%pip ...`) instead of running them."""
+
+    def __init__(self):
+        self.magics: list[tuple[str, str]] = []
+
+    def run_line_magic(self, name, line, _stack_depth=1):
+        self.magics.append((name, line))
+
+    def system(self, command):  # `!pip ...` would land here
+        self.magics.append(("!", command))
+
+
+def run_install_cell(source: str, on_colab: bool, monkeypatch) -> tuple[FakeIPython, dict]:
+    """Execute the cell's Python (IPython syntax translated as the kernel does) with or without Colab."""
+    if on_colab:
+        google = types.ModuleType("google")
+        colab = types.ModuleType("google.colab")
+        google.colab = colab
+        monkeypatch.setitem(sys.modules, "google", google)
+        monkeypatch.setitem(sys.modules, "google.colab", colab)
+    else:
+        monkeypatch.setitem(sys.modules, "google.colab", None)  # `import google.colab` raises ImportError
+    shell = FakeIPython()
+    namespace = {"get_ipython": lambda: shell, "__name__": "__main__"}
+    exec(compile(TransformerManager().transform_cell(source), "<install cell>", "exec"), namespace)
+    return shell, namespace
+
+
+@pytest.mark.parametrize("path", LESSONS + STUDENT, ids=[f"{p.parent.name}/{p.stem}" for p in LESSONS + STUDENT])
+def test_colab_install_cell_installs_the_helpers_only_on_colab(path, monkeypatch):
+    source = first_code_cell(path)
+    shell, namespace = run_install_cell(source, on_colab=False, monkeypatch=monkeypatch)
+    assert shell.magics == [] and namespace["IN_COLAB"] is False, "outside Colab the cell must do nothing"
+
+    shell, namespace = run_install_cell(source, on_colab=True, monkeypatch=monkeypatch)
+    assert namespace["IN_COLAB"] is True
+    assert len(shell.magics) == 1, f"expected one %pip install on Colab, got {shell.magics}"
+    magic, line = shell.magics[0]
+    assert magic == "pip", "use %pip (installs into the kernel's own environment), not !pip"
+    words = shlex.split(line)
+    assert words[0] == "install"
+    requirements = [w for w in words[1:] if not w.startswith("-")]
+    options = [w for w in words[1:] if w.startswith("-")]
+    assert requirements == [f"seq2seq-helpers @ git+https://github.com/{seq2seq_helpers.REPOSITORY}"]
+    assert not {"-U", "--upgrade", "--force-reinstall", "--ignore-installed", "-I"} & set(options), \
+        "the install must not upgrade or reinstall what Colab has (its torch and ipywidgets)"
+    assert not any("torch" in w for w in words), "the Colab cell must not name torch"
+
+
+def test_the_installed_name_and_loose_ranges_keep_colabs_torch_and_ipywidgets():
+    import tomllib
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["name"] == "seq2seq-helpers", "the Colab cell installs `seq2seq-helpers`"
+    deps = {Requirement(d).name: Requirement(d) for d in project["dependencies"]}
+    # Colab's versions (and older ones we support) must satisfy the ranges, so pip keeps what is there
+    for name, version in (("torch", "2.1.0"), ("torch", "2.8.0"), ("ipywidgets", "7.7.1"), ("ipywidgets", "8.1.5")):
+        assert deps[name].specifier.contains(Version(version)), f"{deps[name]} would replace Colab's {name} {version}"
+    assert not any(str(d.specifier).startswith("==") for d in deps.values()), "no exact pins in the package"
+
+
+def test_lessons_use_widgets_only_through_the_package():
+    """Every widget a lesson shows comes from seq2seq_helpers.widgets (tested on 7.7.1 below) or tqdm."""
+    for path in LESSONS:
+        for cell in nbformat.read(path, as_version=4).cells:
+            if cell.cell_type == "code":
+                assert not re.search(r"^\s*(import ipywidgets|from ipywidgets)|\binteract(_manual)?\(", cell.source,
+                                     re.M), f"{path.name} builds a widget itself; put it in seq2seq_helpers.widgets"
+
+
+# How the slow test builds each widget (code run in the Colab-like kernel). A new widget needs a line here.
+WIDGET_SAMPLES = {
+    "text_to_text_demo": "text_to_text_demo(lambda text: text[::-1], description='reverse', value='abc')",
+    "schedule_explorer": "schedule_explorer(total_steps=200)",
+    "attention_browser": ("attention_browser([(list('abc'), list('cba'), [[0.1, 0.2, 0.7], [0.2, 0.6, 0.2], "
+                          "[0.7, 0.2, 0.1]]), (list('xy'), list('yx'), [[0.3, 0.7], [0.8, 0.2]])])"),
+}
+
+
+def public_widget_functions() -> list[str]:
+    module = seq2seq_helpers.widgets
+    return sorted(name for name, value in vars(module).items() if callable(value) and not name.startswith("_")
+                  and getattr(value, "__module__", None) == module.__name__)
+
+
+def test_every_widget_has_a_sample():
+    missing = set(public_widget_functions()) - set(WIDGET_SAMPLES)
+    assert not missing, f"add a sample for {sorted(missing)} to WIDGET_SAMPLES in {Path(__file__).name}"
+
+
+# ------------------------------------------------------------------------------------- fresh environments
+
+
+def make_venv(path: Path) -> Path:
+    subprocess.run([sys.executable, "-m", "venv", str(path)], check=True, timeout=300)
+    return path / "bin" / "python"
+
+
+def pip(python: Path, *args: str, cwd: Path | None = None, timeout: int = 900) -> str:
+    run = subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check", *args], cwd=cwd,
+                         capture_output=True, text=True, timeout=timeout)
+    if run.returncode != 0:
+        if "No matching distribution found for torch" in run.stderr + run.stdout:
+            pytest.skip("no torch wheel reachable (neither PyTorch's index nor a local wheel): "
+                        + (run.stderr or run.stdout)[-400:])
+        raise AssertionError(f"pip install {' '.join(args)} failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
+    return run.stdout
+
+
+def versions(python: Path, *modules: str) -> dict[str, str]:
+    code = ("import importlib, json, sys; print(json.dumps({m: importlib.import_module(m).__version__ "
+            f"for m in {list(modules)!r}}} | {{'python': sys.version.split()[0]}}))")
+    return json.loads(subprocess.run([str(python), "-c", code], check=True, capture_output=True, text=True,
+                                     timeout=300).stdout)
+
+
+def copy_package(dest: Path) -> Path:
+    """What a `git+https://...` install sees: the project files, not this checkout's build leftovers."""
+    dest.mkdir(parents=True)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, dest / name)
+    shutil.copytree(ROOT / "seq2seq_helpers", dest / "seq2seq_helpers",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    return dest
+
+
+def kernelspec(venv_python: Path, home: Path, name: str) -> None:
+    """A kernel named `name` that runs in `venv_python`'s environment (found through JUPYTER_PATH)."""
+    spec = home / "kernels" / name
+    spec.mkdir(parents=True)
+    (spec / "kernel.json").write_text(json.dumps({
+        "argv": [str(venv_python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        "display_name": name, "language": "python"}), encoding="utf-8")
+
+
+def widget_probe_notebook(html_path: Path):
+    cells = [
+        "import ipywidgets, sys, torch\nprint(ipywidgets.__version__, sys.version.split()[0], torch.__version__)",
+        "from seq2seq_helpers.widgets import *\n"
+        "import ipywidgets\n"
+        "from ipywidgets.embed import embed_data, embed_minimal_html\n"
+        "def descendants(w):\n"
+        "    yield w\n"
+        "    for child in getattr(w, 'children', ()):\n"
+        "        yield from descendants(child)\n"
+        "def drive(w):\n"
+        "    '''Move every control once, as a learner would; a failing observer raises here.'''\n"
+        "    for c in descendants(w):\n"
+        "        if isinstance(c, ipywidgets.Text):\n"
+        "            c.value = c.value + 'x'\n"
+        "        elif isinstance(c, ipywidgets.Dropdown):\n"
+        "            c.value = c.options[0] if c.value != c.options[0] else c.options[-1]\n"
+        "        elif isinstance(c, (ipywidgets.IntSlider, ipywidgets.FloatSlider)):\n"
+        "            c.value = c.max\n"
+        "demos = {}",
+    ]
+    for name, sample in WIDGET_SAMPLES.items():
+        cells.append(f"demos[{name!r}] = {sample}\ndrive(demos[{name!r}])\ndemos[{name!r}]")
+    cells.append(
+        "import json\n"
+        "data = embed_data(views=list(demos.values()))\n"
+        f"embed_minimal_html({str(html_path)!r}, views=list(demos.values()), title='widgets')\n"
+        "print(json.dumps({'models': len(data['manager_state']['state']), 'views': len(data['view_specs'])}))"
+    )
+    cells.append("from tqdm.auto import tqdm\nfor _ in tqdm(range(3), desc='progress'):\n    pass")
+    return nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+
+
+def descendants_in_state(state: dict, model_id: str) -> set[str]:
+    seen, todo = set(), [model_id]
+    while todo:
+        current = todo.pop()
+        if current in seen or current not in state:
+            continue
+        seen.add(current)
+        text = json.dumps(state[current]["state"])
+        todo.extend(re.findall(r"IPY_MODEL_([0-9a-f]+)", text))
+    return seen
+
+
+@pytest.mark.slow
+def test_widgets_build_and_render_on_colabs_ipywidgets_7_7_1(tmp_path, monkeypatch):
+    from nbclient import NotebookClient
+
+    start = time.perf_counter()
+    python = make_venv(tmp_path / "colab")
+    pip(python, "torch==2.13.0")  # Colab comes with its own torch; here the CPU wheel on disk stands in for it
+    pip(python, "ipywidgets==7.7.1", "ipykernel", str(copy_package(tmp_path / "pkg")))  # as `%pip install` would
+    found = versions(python, "torch", "ipywidgets", "seq2seq_helpers")
+    assert found["ipywidgets"] == "7.7.1", f"installing the helpers replaced ipywidgets 7.7.1: {found}"
+    assert found["torch"].startswith("2.13.0"), f"installing the helpers replaced torch: {found}"
+    installed = time.perf_counter() - start
+
+    kernelspec(python, tmp_path / "jupyter", "colab-like")
+    monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
+    html_path = tmp_path / "widgets.html"
+    nb = widget_probe_notebook(html_path)
+    NotebookClient(nb, timeout=300, kernel_name="colab-like", store_widget_state=True,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+
+    assert nb.cells[0].outputs[0]["text"].startswith("7.7.1 3.11"), nb.cells[0].outputs
+    state = nb.metadata["widgets"][WIDGET_STATE]["state"]
+    for cell, name in zip(nb.cells[2:], WIDGET_SAMPLES):
+        assert not any(o["output_type"] == "error" for o in cell.outputs), f"{name}: {cell.outputs}"
+        views = [o["data"][WIDGET_VIEW] for o in cell.outputs if WIDGET_VIEW in o.get("data", {})]
+        assert len(views) == 1, f"{name} displayed no widget view: {cell.outputs}"
+        bundle = next(o["data"] for o in cell.outputs if WIDGET_VIEW in o.get("data", {}))
+        assert "text/plain" in bundle and views[0]["version_major"] == 2, f"{name}: mimebundle {bundle}"
+        models = descendants_in_state(state, views[0]["model_id"])
+        kinds = {state[m]["model_name"] for m in models}
+        assert "VBoxModel" in kinds and len(models) > 3, f"{name}: static state misses its parts: {kinds}"
+        outputs_models = [state[m]["state"] for m in models if state[m]["model_name"] == "OutputModel"]
+        for out in outputs_models:  # a plot drawn into an Output widget is saved as an image
+            assert any("image/png" in o.get("data", {}) for o in out.get("outputs", [])), f"{name}: no plot saved"
+        htmls = [state[m]["state"].get("value", "") for m in models if state[m]["model_name"] == "HTMLModel"]
+        assert any(h for h in htmls), f"{name}: its HTML label stayed empty"
+    summary = json.loads(nb.cells[-2].outputs[-1]["text"])
+    assert summary["views"] == len(WIDGET_SAMPLES) and summary["models"] > 3 * len(WIDGET_SAMPLES)
+    page = html_path.read_text(encoding="utf-8")
+    assert WIDGET_STATE in page and page.count(WIDGET_VIEW) == len(WIDGET_SAMPLES)
+    progress = [o for o in nb.cells[-1].outputs if WIDGET_VIEW in o.get("data", {})]
+    assert progress, f"tqdm.auto drew no notebook progress bar on ipywidgets 7.7.1: {nb.cells[-1].outputs}"
+    assert not any("IProgress not found" in o.get("text", "") for o in nb.cells[-1].outputs)
+    print(f"\nColab-like environment: installed in {installed:.0f} s, total {time.perf_counter() - start:.0f} s")
+
+
+@pytest.mark.slow
+def test_binder_requirements_install_and_run_lesson_01(tmp_path):
+    requirements = (ROOT / "binder" / "requirements.txt").read_text(encoding="utf-8")
+    runtime = (ROOT / "binder" / "runtime.txt").read_text(encoding="utf-8").strip()
+    assert runtime == f"python-{sys.version_info.major}.{sys.version_info.minor}", \
+        f"binder/runtime.txt asks for {runtime}; this test builds with Python {sys.version.split()[0]}"
+    assert re.search(r"^torch==[\d.]+\+cpu$", requirements, re.M), "Binder must get the CPU build of torch"
+
+    start = time.perf_counter()
+    repo = tmp_path / "repo"  # what repo2docker sees: the repository, installed from its root
+    copy_package(repo)
+    shutil.copytree(ROOT / "binder", repo / "binder")
+    shutil.copytree(ROOT / "notebooks", repo / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    python = make_venv(tmp_path / "binder")
+    # The file as it is. Its PyTorch CPU index is unreachable from this machine; --retries 0 makes each lookup
+    # there fail at once, and pip takes the same `torch==...+cpu` wheel from the local wheel folder instead.
+    pip(python, "--retries", "0", "-r", "binder/requirements.txt", cwd=repo, timeout=1500)
+    found = versions(python, "torch", "ipywidgets", "jupyterlab", "seq2seq_helpers")
+    assert found["torch"].endswith("+cpu"), found
+    installed = time.perf_counter() - start
+
+    lesson = repo / "notebooks" / "01_toy_reversal.ipynb"
+    run = subprocess.run([str(python.parent / "jupyter"), "nbconvert", "--to", "notebook", "--execute",
+                          "--ExecutePreprocessor.timeout=900", "--output", str(tmp_path / "executed.ipynb"),
+                          str(lesson)], cwd=lesson.parent, capture_output=True, text=True, timeout=1800)
+    assert run.returncode == 0, f"lesson 01 failed in the Binder environment:\n{run.stderr[-4000:]}"
+    executed = nbformat.read(tmp_path / "executed.ipynb", as_version=4)
+    errors = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs if o["output_type"] == "error"]
+    assert not errors
+    print(f"\nBinder environment {found}: installed in {installed:.0f} s, lesson 01 ran in "
+          f"{time.perf_counter() - start - installed:.0f} s")
+
+
+def test_binder_folder_is_what_mybinder_reads():
+    files = sorted(p.name for p in (ROOT / "binder").iterdir())
+    assert {"requirements.txt", "runtime.txt"} <= set(files), files
+    requirements = (ROOT / "binder" / "requirements.txt").read_text(encoding="utf-8")
+    lines = [line.split("#")[0].strip() for line in requirements.splitlines()]
+    assert "-e ." in lines, "Binder installs the helpers from the repository root"
+    assert any(line.startswith("--extra-index-url https://download.pytorch.org/whl/cpu") for line in lines)
