@@ -1,0 +1,142 @@
+"""scripts/benchmark.py works and reports what it should. No timing thresholds: figures are the benchmark's job."""
+
+import importlib.util
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = ROOT / "scripts" / "benchmark.py"
+
+
+def load_benchmark():
+    spec = importlib.util.spec_from_file_location("course_benchmark", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up here
+    spec.loader.exec_module(module)
+    return module
+
+
+bench = load_benchmark()
+
+
+def write_notebook(path, *sources):
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_markdown_cell("# a fake lesson")] + [nbformat.v4.new_code_cell(s) for s in sources]
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def table(report, heading):
+    """Rows (lists of cells) of the first table under ``## heading``."""
+    section = report.split(f"## {heading}", 1)[1].split("\n## ", 1)[0]
+    lines = [line for line in section.splitlines() if line.startswith("|")]
+    assert len(lines) >= 3, f"no table under {heading!r}"
+    return [[cell.strip() for cell in line.strip("|").split("|")] for line in lines[2:]]
+
+
+def run_script(*args, timeout=300):
+    proc = subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=timeout,
+                          cwd=ROOT)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc
+
+
+def test_quick_mode_writes_a_complete_report(tmp_path):
+    out = tmp_path / "report.md"
+    proc = run_script("--quick", "--threads", "1", "--out", str(out))
+    report = out.read_text(encoding="utf-8")
+    assert report.strip() in proc.stdout, "the report is also printed"
+    for heading in ("# Course benchmark", "## Machine", "## Lessons", "## Speed claims", "## Targets"):
+        assert heading in report
+
+    machine = dict(row[:2] for row in table(report, "Machine"))
+    for key in ("CPU", "logical cores", "RAM", "torch", "device"):
+        assert machine.get(key), f"machine section lacks {key}"
+    assert machine["torch threads (micro-benchmarks)"] == "1"
+
+    micro = table(report, "Speed claims")
+    names = " ".join(row[0] for row in micro)
+    assert "training" in names and "greedy" in names and "beam search k=5" in names
+    for row in micro:
+        slow, fast, ratio = (float(row[i].rstrip("x").replace(",", "")) for i in (3, 5, 6))
+        assert slow > 0 and fast > 0 and ratio > 0, row
+        assert re.fullmatch(r"[\d.]+x-[\d.]+x \(\d+ rounds\)", row[7]), row
+
+    targets = {row[0]: row for row in table(report, "Targets")}
+    assert any("whole course" in t for t in targets) and any("memory" in t for t in targets)
+    assert all(row[2].startswith(("met", "missed", "n/a")) for row in targets.values())
+    assert "Quick mode" in report
+
+
+def test_headlines_are_read_from_the_kernel_and_failures_are_na(tmp_path):
+    path = write_notebook(tmp_path / "01_fake.ipynb", "x = 0.25\nname = 'ok'", "raise ValueError('boom')", "y = 4")
+    specs = [("quarter", "x", "pct"), ("text", "name", "num"), ("after the error", "y", "num"),
+             ("undefined", "no_such_name", "num"), ("broken", "1 / 0", "num")]
+    result = bench.run_lesson(path, specs, timeout=120)
+
+    assert result.status.startswith("error in code cell 2: ValueError"), result.status
+    assert result.seconds > 0 and result.peak_mib > 0
+    assert result.slowest_cell[0] in (1, 2)
+    assert result.value("quarter") == 0.25
+    assert result.headlines["text"]["value"] == "'ok'"
+    assert result.value("after the error") is None and "NameError" in result.headlines["after the error"]["error"]
+    assert "NameError" in result.headlines["undefined"]["error"]
+    assert "ZeroDivisionError" in result.headlines["broken"]["error"]
+    assert result.kernel_threads is None  # this notebook never imports torch
+
+
+def test_lesson_run_reports_headlines_and_missing_lessons(tmp_path):
+    # 01 matches HEADLINES' "01_toy_reversal" by number; 02.. have no notebook here and must show as n/a
+    write_notebook(tmp_path / "01_fake.ipynb", "test_exact = 0.5")
+    out = tmp_path / "report.md"
+    run_script("--notebooks-dir", str(tmp_path), "--skip-micro", "--out", str(out))
+    report = out.read_text(encoding="utf-8")
+
+    rows = {row[0]: row for row in table(report, "Lessons")}
+    assert rows["01_fake"][1] == "ok"
+    assert float(rows["01_fake"][2]) > 0 and float(rows["01_fake"][3]) > 0
+    assert "held-out exact match 50.0%" in rows["01_fake"][6]
+    for stem in bench.HEADLINES:
+        if bench.lesson_number(stem) != "01":
+            assert rows[stem][1] == "missing" and rows[stem][2] == "n/a" and "n/a" in rows[stem][6]
+    assert "1 lesson(s) run." in report  # every notebook in the folder ran: the course total is complete
+    targets = {row[0]: row for row in table(report, "Targets")}
+    assert targets["whole course <= 12 min"][2].startswith("met")  # "(busy machine ...)" may follow
+    assert targets["batched vs per-example training >= 30x"][2] == "n/a"
+
+
+def test_targets_need_the_accuracy_as_well_as_the_time():
+    def lesson_02(seconds, exact):
+        return bench.LessonResult("02_batched_gru", "ok", 100.0, 500.0, (1, 1.0), {
+            "held-out exact match": {"value": exact, "fmt": "pct"},
+            "training time to 99%": {"value": seconds, "fmt": "s"}})
+
+    def status(lessons):
+        rows = {t: s for t, _, s in bench.targets(lessons, [], course_complete=False, quick=False)}
+        return rows["batched GRU to 99% exact, lengths 3-10, <= 60 s"], rows["peak kernel memory < 1 GiB"]
+
+    assert status([lesson_02(50.0, 0.995)]) == ("met", "met")
+    assert status([lesson_02(50.0, 0.98)])[0] == "missed (below 99%)"
+    assert status([lesson_02(70.0, 0.995)])[0] == "missed"
+    assert status([bench.LessonResult("02_batched_gru", "missing")]) == ("n/a", "n/a")
+    big = lesson_02(50.0, 0.995)
+    big.peak_mib = 1500.0
+    assert status([big])[1] == "missed"
+
+
+@pytest.mark.parametrize("name, number", [("01_toy_reversal", "01"), ("7_x.ipynb", "07"), ("12_capstone", "12")])
+def test_lesson_numbers(name, number):
+    assert bench.lesson_number(name) == number
+
+
+def test_headlines_match_lessons_by_number():
+    assert bench.headlines_for("04_attention_renamed") == bench.HEADLINES["04_attention"]
+    assert bench.headlines_for("99_unknown") == []
+    assert bench.format_value(0.995, "pct") == "99.5%"
+    assert bench.format_value(None, "pct") == "n/a"
