@@ -6,7 +6,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup lab test unit notebooks student benchmark clean
+.PHONY: setup lab test unit notebooks student benchmark browser-test clean
 
 setup: $(STAMP)
 
@@ -41,3 +41,7 @@ benchmark: $(STAMP)
 
 clean:
 	rm -rf $(VENV)
+
+# The real-browser test (JupyterLab + headless Chromium running lesson 01); opt-in while it is being fixed.
+browser-test: $(STAMP)
+	SEQ2SEQ_BROWSER_TEST=1 $(PY) -m pytest tests/test_browser.py
