@@ -42,6 +42,6 @@ benchmark: $(STAMP)
 clean:
 	rm -rf $(VENV)
 
-# The real-browser test (JupyterLab + headless Chromium running lesson 01); opt-in while it is being fixed.
+# The real-browser test alone (JupyterLab + headless Chromium running lesson 01); `make test` runs it too.
 browser-test: $(STAMP)
 	SEQ2SEQ_BROWSER_TEST=1 $(PY) -m pytest tests/test_browser.py
