@@ -67,6 +67,11 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
         ("GRU 21-30", '(gru_buckets["21-25"] + gru_buckets["26-30"]) / 2', "pct"),
         ("attention training time", "attention_history.elapsed_s", "s"),
     ],
+    "05_beam_search": [
+        ("greedy finds the most likely output", 'ambiguous_results["greedy"][0]', "pct"),
+        ("beam 2 finds it", 'ambiguous_results["beam 2"][0]', "pct"),
+        ("batched/per-sequence beam-5 speed-up", 'speed["BiLSTM + attention"][1] / speed["BiLSTM + attention"][0]', "x"),
+    ],
 }
 
 MARKER = "__BENCHMARK_HEADLINES__"

@@ -21,10 +21,11 @@ import torch
 import torch.nn.functional as F
 
 from .data import EOS, PAD, SOS
+from .models import DecoderState, _select_hidden
 
 __all__ = [
     "GreedyResult", "BeamResult", "BeamNode", "Hypothesis",
-    "greedy_decode", "beam_search", "beam_search_reference", "wu_length_penalty",
+    "greedy_decode", "beam_search", "beam_search_reference", "wu_length_penalty", "sequence_log_probs",
 ]
 
 
@@ -167,6 +168,34 @@ def greedy_decode(model, src: torch.Tensor, src_lengths: torch.Tensor, max_len: 
     return GreedyResult(tokens, lengths, log_probs, attention)
 
 
+def sequence_log_probs(model, src: torch.Tensor, src_lengths: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
+    """The model's log-probability of given outputs: ``log P(tokens | src)`` summed over each row's tokens.
+
+    ``tokens [B, T]`` are outputs as the decoders return them (or targets as ``collate_pairs`` makes them):
+    each row's tokens up to and including its first EOS count, what follows is ignored (PAD). One
+    teacher-forced pass, so it scores any candidate, e.g. the right answer that greedy decoding missed.
+    For a decoder's own output it equals that decoder's ``log_probs``.
+    """
+    _check_model(model)
+    if not isinstance(tokens, torch.Tensor) or tokens.dim() != 2:
+        shape = list(tokens.shape) if isinstance(tokens, torch.Tensor) else type(tokens).__name__
+        raise ValueError(f"tokens must be a [batch, length] tensor of token ids, got {shape}; for a BeamResult "
+                         "pass result.tokens[:, i] (the i-th best of every input)")
+    if tokens.shape[0] != src.shape[0]:
+        raise ValueError(f"tokens has {tokens.shape[0]} rows but src has {src.shape[0]}; they must pair up")
+    if tokens.shape[1] == 0:
+        raise ValueError("tokens has no columns: there is nothing to score")
+    tokens = tokens.long()
+    is_eos = tokens == EOS  # [B, T]
+    # Positions up to and including the first EOS count; later ones (PAD) do not.
+    counts = (torch.cumsum(is_eos.long(), dim=1) - is_eos.long()) == 0  # [B, T]
+    with _evaluating(model):
+        logits = model(src, src_lengths, tokens.masked_fill(~counts, PAD))  # [B, T, vocab]
+        step_log_probs = F.log_softmax(logits.float(), dim=-1)  # [B, T, vocab]
+        chosen = step_log_probs.gather(2, tokens.unsqueeze(-1)).squeeze(-1)  # [B, T]
+    return torch.where(counts, chosen, torch.zeros_like(chosen)).sum(dim=1)  # [B]
+
+
 # -------------------------------------------------------------------------------------------- beam
 
 
@@ -254,7 +283,13 @@ def _beam_search(model, src, src_lengths, beam_size, max_len, length_penalty, n_
             live_index = torch.cat([live_index, live_index.new_zeros((batch, k - n_keep))], dim=1)
         parent = live_index // vocab  # [batch, beam]
         token = live_index % vocab  # [batch, beam]
-        state = state.select((offsets * live + parent).view(-1))  # [batch * beam] rows, reordered
+        rows = (offsets * live + parent).view(-1)  # [batch * beam]
+        if t > 0 and isinstance(state, DecoderState):
+            # Parents come from the same input, whose rows share the encoder's outputs, mask and keys:
+            # only the recurrent state needs reordering (the full select gives the same result, slower).
+            state = state._replace(hidden=_select_hidden(state.hidden, rows))
+        else:
+            state = state.select(rows)  # [batch * beam] rows, reordered
         history_tokens = torch.cat(
             [history_tokens.gather(1, parent.unsqueeze(-1).expand(-1, -1, t)), token.unsqueeze(-1)], dim=-1
         )  # [batch, beam, t + 1]

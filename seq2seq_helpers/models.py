@@ -164,12 +164,16 @@ class DecoderState(NamedTuple):
 
     * ``hidden``: the decoder's recurrent state, ``[layers, batch, hid]`` (GRU) or a pair ``(h, c)`` (LSTM);
     * ``encoder_outputs``: ``[batch, src_len, enc_dim]`` (attention models; ``None`` otherwise);
-    * ``src_mask``: ``[batch, src_len]`` bool, True on real source tokens (attention models; ``None`` otherwise).
+    * ``src_mask``: ``[batch, src_len]`` bool, True on real source tokens (attention models; ``None`` otherwise);
+    * ``attention_keys``: the attention's projection of ``encoder_outputs`` (e.g. ``U k`` of additive
+      attention), computed once by ``encode`` so decoding does not redo it at every step; ``None`` when the
+      attention module has no ``precompute`` method.
     """
 
     hidden: Hidden
     encoder_outputs: torch.Tensor | None = None
     src_mask: torch.Tensor | None = None
+    attention_keys: torch.Tensor | None = None
 
     @property
     def batch_size(self) -> int:
@@ -186,12 +190,9 @@ class DecoderState(NamedTuple):
             raise TypeError("index must be a 1-D torch.long tensor of row numbers, e.g. torch.tensor([0, 0, 1])")
         if index.numel() and (int(index.min()) < 0 or int(index.max()) >= self.batch_size):
             raise ValueError(f"index holds rows outside 0..{self.batch_size - 1}")
-        return DecoderState(
-            hidden=_select_hidden(self.hidden, index),
-            encoder_outputs=None if self.encoder_outputs is None
-            else self.encoder_outputs.index_select(0, index.to(self.encoder_outputs.device)),
-            src_mask=None if self.src_mask is None else self.src_mask.index_select(0, index.to(self.src_mask.device)),
-        )
+        rows = [None if t is None else t.index_select(0, index.to(t.device))
+                for t in (self.encoder_outputs, self.src_mask, self.attention_keys)]
+        return DecoderState(_select_hidden(self.hidden, index), *rows)
 
 
 # ---------------------------------------------------------------------------------------- encoders
@@ -332,17 +333,28 @@ class DecoderGRU(nn.Module):
 class _Attention(nn.Module):
     """Shared part of the attention modules: checks, masking, softmax and the weighted sum.
 
-    A subclass implements ``score(query [B,T,Hq], keys [B,S,Hk]) -> [B,T,S]``.
+    A subclass implements ``precompute(keys [B,S,Hk]) -> projected [B,S,P]`` (the part of the score that
+    depends on the keys alone) and ``score_projected(query [B,T,Hq], projected) -> [B,T,S]``; then
+    ``score(query, keys) = score_projected(query, precompute(keys))``. A decoder that runs step by step
+    computes ``precompute`` once per source sentence and passes it as ``forward(..., projected_keys=)``.
     """
 
     query_dim: int
     key_dim: int
 
-    def score(self, query: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+    def precompute(self, keys: torch.Tensor) -> torch.Tensor:
+        return keys  # [batch, src_len, key_dim]
+
+    def score_projected(self, query: torch.Tensor, projected: torch.Tensor) -> torch.Tensor:  # pragma: no cover
         raise NotImplementedError
 
-    def forward(self, query: torch.Tensor, keys: torch.Tensor, mask: torch.Tensor):
+    def score(self, query: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
+        return self.score_projected(query, self.precompute(keys))  # [batch, tgt_len, src_len]
+
+    def forward(self, query: torch.Tensor, keys: torch.Tensor, mask: torch.Tensor,
+                projected_keys: torch.Tensor | None = None):
         # query: [batch, tgt_len, query_dim], keys: [batch, src_len, key_dim], mask: [batch, src_len] True=real
+        # projected_keys: precompute(keys), passed by step-by-step decoders that computed it once
         name = type(self).__name__
         for arg, value in (("query", query), ("keys", keys), ("mask", mask)):
             if not isinstance(value, torch.Tensor):
@@ -369,7 +381,13 @@ class _Attention(nn.Module):
         if keys.device != query.device or mask.device != query.device:
             raise ValueError(f"{name}: query, keys and mask must be on one device, got {query.device}, "
                              f"{keys.device} and {mask.device}")
-        scores = self.score(query, keys)  # [batch, tgt_len, src_len]
+        if projected_keys is None:
+            projected_keys = self.precompute(keys)
+        elif not isinstance(projected_keys, torch.Tensor) or projected_keys.shape[:2] != keys.shape[:2]:
+            shape = list(projected_keys.shape) if isinstance(projected_keys, torch.Tensor) else projected_keys
+            raise ValueError(f"{name}: projected_keys must be precompute(keys), [batch, src_len, ...] = "
+                             f"{list(keys.shape[:2])} + [...], got {shape}")
+        scores = self.score_projected(query, projected_keys)  # [batch, tgt_len, src_len]
         scores = scores.masked_fill(~mask.unsqueeze(1), float("-inf"))  # padding can never win
         weights = torch.softmax(scores, dim=-1)  # [batch, tgt_len, src_len], exactly 0 on padding
         context = torch.bmm(weights, keys)  # [batch, tgt_len, key_dim]
@@ -389,9 +407,12 @@ class AdditiveAttention(_Attention):
         self.U = nn.Linear(key_dim, attn_dim)
         self.v = nn.Linear(attn_dim, 1, bias=False)
 
-    def score(self, query, keys):
+    def precompute(self, keys):
+        return self.U(keys)  # [batch, src_len, attn]
+
+    def score_projected(self, query, projected):
         q = self.W(query).unsqueeze(2)  # [batch, tgt_len, 1, attn]
-        k = self.U(keys).unsqueeze(1)  # [batch, 1, src_len, attn]
+        k = projected.unsqueeze(1)  # [batch, 1, src_len, attn]
         return self.v(torch.tanh(q + k)).squeeze(-1)  # [batch, tgt_len, src_len]
 
 
@@ -411,8 +432,8 @@ class DotAttention(_Attention):
             )
         self.query_dim, self.key_dim = query_dim, key_dim
 
-    def score(self, query, keys):
-        return torch.bmm(query, keys.transpose(1, 2))  # [batch, tgt_len, src_len]
+    def score_projected(self, query, projected):
+        return torch.bmm(query, projected.transpose(1, 2))  # [batch, tgt_len, src_len]
 
 
 class GeneralAttention(_Attention):
@@ -425,18 +446,24 @@ class GeneralAttention(_Attention):
         self.query_dim, self.key_dim = query_dim, key_dim
         self.W = nn.Linear(key_dim, query_dim, bias=False)
 
-    def score(self, query, keys):
-        return torch.bmm(query, self.W(keys).transpose(1, 2))  # [batch, tgt_len, src_len]
+    def precompute(self, keys):
+        return self.W(keys)  # [batch, src_len, query_dim]
+
+    def score_projected(self, query, projected):
+        return torch.bmm(query, projected.transpose(1, 2))  # [batch, tgt_len, src_len]
 
 
 _ATTENTION_KINDS = ("additive", "dot", "general")
 
 
-def _make_attention(kind, query_dim: int, key_dim: int) -> nn.Module:
+def _make_attention(kind, query_dim: int, key_dim: int, attn_dim: int | None = None) -> nn.Module:
+    if attn_dim is not None and kind != "additive":
+        raise ValueError(f"attn_dim is the size of additive attention's hidden layer; {kind!r} attention has none: "
+                         "drop attn_dim or use attention='additive'")
     if isinstance(kind, nn.Module):
         return kind
     if kind == "additive":
-        return AdditiveAttention(query_dim, key_dim)
+        return AdditiveAttention(query_dim, key_dim, attn_dim)
     if kind == "dot":
         return DotAttention(query_dim, key_dim)
     if kind == "general":
@@ -458,10 +485,12 @@ class AttentionDecoder(nn.Module):
 
     ``attention`` is ``'additive'`` (Bahdanau), ``'dot'`` or ``'general'`` (Luong), or any module with the
     interface ``(query [B,T,hid_dim], keys [B,S,enc_dim], mask [B,S]) -> (context [B,T,enc_dim], weights [B,T,S])``.
+    ``attn_dim`` sizes additive attention's hidden layer (default ``hid_dim``); it sets the cost of every
+    step, ``batch x tgt_len x src_len x attn_dim`` tanh evaluations, and 32 is plenty for the course's tasks.
     """
 
     def __init__(self, vocab_size: int, emb_dim: int, hid_dim: int, enc_dim: int,
-                 attention: str | nn.Module = "additive", num_layers: int = 1):
+                 attention: str | nn.Module = "additive", num_layers: int = 1, attn_dim: int | None = None):
         super().__init__()
         _check_vocab_size(vocab_size)
         for name, value in (("emb_dim", emb_dim), ("hid_dim", hid_dim), ("enc_dim", enc_dim),
@@ -470,13 +499,15 @@ class AttentionDecoder(nn.Module):
         self.vocab_size, self.hid_dim, self.enc_dim, self.num_layers = vocab_size, hid_dim, enc_dim, num_layers
         self.embedding = nn.Embedding(vocab_size, emb_dim, padding_idx=PAD)
         self.rnn = nn.LSTM(emb_dim, hid_dim, num_layers, batch_first=True)
-        self.attention = _make_attention(attention, hid_dim, enc_dim)
+        self.attention = _make_attention(attention, hid_dim, enc_dim, attn_dim)
         self.combine = nn.Linear(hid_dim + enc_dim, hid_dim)
         self.out = nn.Linear(hid_dim, vocab_size)
 
-    def forward(self, tgt_in: torch.Tensor, hidden, encoder_outputs: torch.Tensor, src_mask: torch.Tensor):
+    def forward(self, tgt_in: torch.Tensor, hidden, encoder_outputs: torch.Tensor, src_mask: torch.Tensor,
+                attention_keys: torch.Tensor | None = None):
         # tgt_in: [batch, tgt_len], hidden: (h, c) each [layers, batch, hid]
         # encoder_outputs: [batch, src_len, enc_dim], src_mask: [batch, src_len] bool
+        # attention_keys: self.attention.precompute(encoder_outputs), or None to compute it here
         check_tokens(tgt_in, None, self.vocab_size, name="tgt_in")
         _check_device(self, tgt_in, "tgt_in")
         batch = tgt_in.shape[0]
@@ -490,15 +521,26 @@ class AttentionDecoder(nn.Module):
         embedded = self.embedding(tgt_in)  # [batch, tgt_len, emb]
         queries, hidden = self.rnn(embedded, tuple(hidden))  # [batch, tgt_len, hid]
         # context: [batch, tgt_len, enc_dim], attention: [batch, tgt_len, src_len]
-        context, attention = self.attention(queries, encoder_outputs, src_mask)
+        if attention_keys is None:
+            context, attention = self.attention(queries, encoder_outputs, src_mask)
+        else:
+            context, attention = self.attention(queries, encoder_outputs, src_mask, projected_keys=attention_keys)
         combined = torch.tanh(self.combine(torch.cat([queries, context], dim=-1)))  # [batch, tgt_len, hid]
         logits = self.out(combined)  # [batch, tgt_len, vocab]
         return logits, hidden, attention
 
-    def step(self, prev_tokens: torch.Tensor, hidden, encoder_outputs: torch.Tensor, src_mask: torch.Tensor):
+    def precompute_keys(self, encoder_outputs: torch.Tensor) -> torch.Tensor | None:
+        """The attention's key projection, to pass to ``step(..., attention_keys=)`` at every step (None if
+        the attention module has no ``precompute``)."""
+        precompute = getattr(self.attention, "precompute", None)
+        return precompute(encoder_outputs) if callable(precompute) else None
+
+    def step(self, prev_tokens: torch.Tensor, hidden, encoder_outputs: torch.Tensor, src_mask: torch.Tensor,
+             attention_keys: torch.Tensor | None = None):
         # prev_tokens: [batch]
         _check_step_tokens(prev_tokens, self.vocab_size)
-        logits, hidden, attention = self.forward(prev_tokens.unsqueeze(1), hidden, encoder_outputs, src_mask)
+        logits, hidden, attention = self.forward(prev_tokens.unsqueeze(1), hidden, encoder_outputs, src_mask,
+                                                 attention_keys)
         return logits.squeeze(1), hidden, attention.squeeze(1)  # [batch, vocab], (h, c), [batch, src_len]
 
 
@@ -644,16 +686,19 @@ class AttentionSeq2Seq(_Seq2SeqBase):
         # src: [batch, src_len], src_lengths: [batch]
         encoder_outputs, hidden = self.encoder(src, src_lengths)  # [batch, src_len, enc_dim], (h, c)
         src_mask = lengths_to_mask(src_lengths.to(src.device), src.shape[1])  # [batch, src_len]
-        return DecoderState(hidden=hidden, encoder_outputs=encoder_outputs, src_mask=src_mask)
+        return DecoderState(hidden=hidden, encoder_outputs=encoder_outputs, src_mask=src_mask,
+                            attention_keys=self.decoder.precompute_keys(encoder_outputs))
 
     def decode_step(self, prev_tokens: torch.Tensor, state: DecoderState):
         # prev_tokens: [batch]
         logits, hidden, attention = self.decoder.step(prev_tokens, state.hidden, state.encoder_outputs,
-                                                      state.src_mask)  # [batch, vocab], (h, c), [batch, src_len]
+                                                      state.src_mask, state.attention_keys)
+        # logits [batch, vocab], hidden (h, c), attention [batch, src_len]
         return logits, state._replace(hidden=hidden), attention
 
     def _teacher_forced(self, state, tgt_in):
-        logits, _, attention = self.decoder(tgt_in, state.hidden, state.encoder_outputs, state.src_mask)
+        logits, _, attention = self.decoder(tgt_in, state.hidden, state.encoder_outputs, state.src_mask,
+                                            state.attention_keys)
         return logits, attention  # [batch, tgt_len, vocab], [batch, tgt_len, src_len]
 
     def forward(self, src: torch.Tensor, src_lengths: torch.Tensor, tgt: torch.Tensor,

@@ -138,3 +138,60 @@ def plot_attention(weights, src_tokens, out_tokens, ax=None, title: str | None =
         ax.axhline(highlight_step + 0.5, color="#c05621", lw=1.5)
     fig.tight_layout()
     return fig
+
+
+def _beam_tree_nodes(history):
+    """Every kept hypothesis of a ``beam_search(..., return_history=True)`` history for ONE input, as
+    ``(step, slot, node, prefix tokens, parent slot)``; ``prefix`` includes the node's own token."""
+    nodes, previous = [], []
+    for t, step_nodes in enumerate(history):
+        prefixes = []
+        for slot, node in enumerate(step_nodes):
+            parent = node.parent if t and 0 <= node.parent < len(previous) else -1
+            prefix = (previous[parent] if parent >= 0 else []) + [node.token]
+            prefixes.append(prefix)
+            nodes.append((t, slot, node, prefix, parent))
+        previous = prefixes
+    return nodes
+
+
+def plot_beam_tree(history, itos, best=None, upto_step: int | None = None, ax=None, title: str | None = None):
+    """The search tree of one beam search: one column per step, one box per kept hypothesis.
+
+    ``history``: ``beam_search(..., return_history=True).history[b]`` (a list per step of ``BeamNode``);
+    ``itos``: id -> token text (``vocab.itos``); ``best``: the returned best token ids, whose path is drawn
+    in orange; ``upto_step``: draw only steps ``0..upto_step`` (for stepping through the search).
+    Boxes show the token and the hypothesis' running log-probability; finished ones (EOS) are green.
+    Hypotheses that fell out of the beam are not in the history, so branches simply stop.
+    """
+    if not isinstance(history, (list, tuple)) or not history:
+        raise ValueError("history must be one input's list of steps: beam_search(..., return_history=True)"
+                         ".history[b]")
+    if upto_step is not None and not 0 <= upto_step < len(history):
+        raise ValueError(f"upto_step must be between 0 and {len(history) - 1}, got {upto_step}")
+    last = len(history) - 1 if upto_step is None else upto_step
+    nodes = [n for n in _beam_tree_nodes(history) if n[0] <= last]
+    best = [int(i) for i in best] if best is not None else None
+    rows = max(len(step) for step in history)
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(max(4.0, 1.25 * (last + 1) + 1.0), max(2.2, 0.55 * rows + 0.9)))
+    else:
+        fig = ax.figure
+    on_best = {(t, slot) for t, slot, _, prefix, _ in nodes if best is not None and best[: len(prefix)] == prefix}
+    for t, slot, node, _, parent in nodes:
+        if t and parent >= 0:
+            good = (t, slot) in on_best and (t - 1, parent) in on_best
+            ax.plot([t - 1 + 0.32, t - 0.32], [-parent, -slot], color="#c05621" if good else "#a0aec0",
+                    lw=2.2 if good else 0.9, zorder=1)
+        text = str(itos[node.token]) if 0 <= node.token < len(itos) else str(node.token)
+        face = "#c6f6d5" if node.finished else "white"
+        edge = "#c05621" if (t, slot) in on_best else "#4a5568"
+        ax.text(t, -slot, f"{text}\n{node.log_prob:.2f}", ha="center", va="center", fontsize=7.5, zorder=2,
+                bbox=dict(boxstyle="round,pad=0.25", fc=face, ec=edge, lw=1.6 if (t, slot) in on_best else 0.8))
+    ax.set(xlim=(-0.6, last + 0.6), ylim=(-rows + 0.4, 0.6), title=title)
+    ax.set_xticks(range(last + 1), [f"step {t}" for t in range(last + 1)], fontsize=8)
+    ax.set_yticks([])
+    for side in ("left", "right", "top"):
+        ax.spines[side].set_visible(False)
+    fig.tight_layout()
+    return fig

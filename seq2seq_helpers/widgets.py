@@ -132,3 +132,45 @@ def attention_browser(examples) -> widgets.VBox:
     demo = widgets.VBox([widgets.HBox([example, step]), note, out])
     demo.controls = {"example": example, "step": step}
     return demo
+
+
+def beam_stepper(history, itos, best=None, title: str = "beam search") -> widgets.VBox:
+    """Step through one beam search: a slider picks the step, the tree shows the search so far and a table
+    lists that step's live hypotheses (best first) and the ones that finished.
+
+    ``history``: ``beam_search(..., return_history=True).history[b]``; ``itos``: ``vocab.itos``;
+    ``best``: the returned best token ids (their path is drawn in orange).
+    """
+    import matplotlib.pyplot as plt
+
+    from .plots import _beam_tree_nodes, plot_beam_tree
+
+    if not isinstance(history, (list, tuple)) or not history:
+        raise ValueError("beam_stepper needs one input's history: beam_search(..., return_history=True).history[b]")
+    nodes = _beam_tree_nodes(history)
+    step = widgets.IntSlider(value=0, min=0, max=len(history) - 1, description="step", continuous_update=False)
+    table = widgets.HTML()
+    out = widgets.Output()
+
+    def text(tokens):
+        return html.escape(" ".join(str(itos[i]) if 0 <= i < len(itos) else str(i) for i in tokens))
+
+    def draw(*_):
+        t = step.value
+        here = sorted((n for n in nodes if n[0] == t), key=lambda n: -n[2].log_prob)
+        rows = "".join(
+            f"<tr><td>{'finished' if node.finished else 'live'}</td><td><code>{text(prefix)}</code></td>"
+            f"<td style='text-align:right'>{node.log_prob:.3f}</td></tr>" for _, _, node, prefix, _ in here)
+        table.value = (f"<b>step {t}</b>: {sum(not n[2].finished for n in here)} live, "
+                       f"{sum(n[2].finished for n in here)} finished this step"
+                       f"<table><tr><th>state</th><th>hypothesis</th><th>log-prob</th></tr>{rows}</table>")
+        with out:
+            out.clear_output(wait=True)
+            plot_beam_tree(history, itos, best=best, upto_step=t, title=title)
+            plt.show()
+
+    step.observe(draw, names="value")
+    draw()
+    demo = widgets.VBox([step, table, out])
+    demo.controls = {"step": step}
+    return demo

@@ -14,7 +14,7 @@ from torch import nn
 
 from seq2seq_helpers.data import EOS, PAD, pad_sequences
 from seq2seq_helpers.decoding import (
-    BeamResult, beam_search, beam_search_reference, greedy_decode, wu_length_penalty,
+    BeamResult, beam_search, beam_search_reference, greedy_decode, sequence_log_probs, wu_length_penalty,
 )
 from seq2seq_helpers.models import (
     AttentionDecoder, AttentionSeq2Seq, DecoderGRU, DecoderState, EncoderGRU, LSTMEncoder, Seq2Seq,
@@ -361,3 +361,38 @@ def test_errors_for_bad_search_arguments():
         greedy_decode(nn.Linear(2, 2), src, src_lengths, max_len=5)
     with pytest.raises(ValueError, match="outside the vocabulary"):  # the model's own input checks
         greedy_decode(model, src + 7, src_lengths, max_len=5)
+
+
+# ------------------------------------------------------------------------------- scoring sequences
+
+
+@pytest.mark.parametrize("name", ["gru", "attention"])
+def test_sequence_log_probs_agree_with_the_decoders_own_scores(name):
+    vocab = 8
+    src, src_lengths = random_batch(vocab, [4, 2, 5, 3, 1, 4], seed=3)
+    model = make_models(vocab, 3, src, src_lengths)[name]
+    greedy = greedy_decode(model, src, src_lengths, max_len=6)
+    assert len(set(greedy.lengths.tolist())) > 1  # finished rows (EOS then PAD) and rows cut at max_len
+    torch.testing.assert_close(sequence_log_probs(model, src, src_lengths, greedy.tokens), greedy.log_probs)
+    beam = beam_search(model, src, src_lengths, beam_size=3, max_len=6, n_best=3)
+    for i in range(3):
+        torch.testing.assert_close(sequence_log_probs(model, src, src_lengths, beam.tokens[:, i]),
+                                   beam.log_probs[:, i])
+    # Tokens after the first EOS do not count, whatever they are.
+    after_eos = (torch.cumsum((greedy.tokens == EOS).long(), 1) - (greedy.tokens == EOS).long()) > 0
+    assert after_eos.any()
+    noisy = greedy.tokens.masked_fill(after_eos, 5)
+    torch.testing.assert_close(sequence_log_probs(model, src, src_lengths, noisy), greedy.log_probs)
+    assert model.training is False
+
+
+def test_sequence_log_probs_errors():
+    vocab = 8
+    src, src_lengths = random_batch(vocab, [4, 2], seed=0)
+    model = make_models(vocab, 0, src, src_lengths)["attention"]
+    with pytest.raises(ValueError, match=r"tokens must be a \[batch, length\] tensor"):
+        sequence_log_probs(model, src, src_lengths, torch.tensor([3, 4, EOS]))
+    with pytest.raises(ValueError, match="tokens has 3 rows but src has 2"):
+        sequence_log_probs(model, src, src_lengths, torch.full((3, 2), EOS))
+    with pytest.raises(ValueError, match="nothing to score"):
+        sequence_log_probs(model, src, src_lengths, torch.zeros(2, 0, dtype=torch.long))

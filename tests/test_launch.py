@@ -122,6 +122,9 @@ WIDGET_SAMPLES = {
     "schedule_explorer": "schedule_explorer(total_steps=200)",
     "attention_browser": ("attention_browser([(list('abc'), list('cba'), [[0.1, 0.2, 0.7], [0.2, 0.6, 0.2], "
                           "[0.7, 0.2, 0.1]]), (list('xy'), list('yx'), [[0.3, 0.7], [0.8, 0.2]])])"),
+    "beam_stepper": ("beam_stepper([[BeamNode(-1, 3, -0.5, False), BeamNode(-1, 4, -0.9, False)], "
+                     "[BeamNode(0, 3, -1.7, False), BeamNode(1, 2, -1.0, True)]], ['<pad>', '<sos>', '<eos>', 'a', 'b'], "
+                     "best=[4, 2])"),
 }
 
 
@@ -185,6 +188,7 @@ def widget_probe_notebook(html_path: Path):
     cells = [
         "import ipywidgets, sys, torch\nprint(ipywidgets.__version__, sys.version.split()[0], torch.__version__)",
         "from seq2seq_helpers.widgets import *\n"
+        "from seq2seq_helpers.decoding import BeamNode\n"
         "import ipywidgets\n"
         "from ipywidgets.embed import embed_data, embed_minimal_html\n"
         "def descendants(w):\n"

@@ -119,6 +119,7 @@ def test_state_select_indexes_batch_of_every_tensor(batch):
     assert torch.equal(picked.hidden[0], h[:, index]) and torch.equal(picked.hidden[1], c[:, index])
     assert torch.equal(picked.encoder_outputs, state.encoder_outputs[index])
     assert torch.equal(picked.src_mask, state.src_mask[index])
+    assert torch.equal(picked.attention_keys, state.attention_keys[index])
     gru_state = make_gru().encode(src, src_lengths)
     assert torch.equal(gru_state.select(index).hidden, gru_state.hidden[:, index])
     assert gru_state.select(index).batch_size == 3
@@ -228,6 +229,38 @@ def test_attention_model_weights_on_real_positions(batch, kind):
     torch.testing.assert_close(attention.sum(-1), torch.ones(3, tgt.shape[1]))
 
 
+@pytest.mark.parametrize("kind", ATTENTION_KINDS)
+def test_encode_caches_the_key_projection_and_steps_use_it(batch, kind):
+    """encode() computes the keys' projection once; a step with it equals a step that recomputes it."""
+    src, src_lengths, _, _ = batch
+    model = make_attention(kind).eval()
+    attention = model.decoder.attention
+    with torch.no_grad():
+        state = model.encode(src, src_lengths)
+        torch.testing.assert_close(state.attention_keys, attention.precompute(state.encoder_outputs))
+        query = torch.randn(3, 2, model.decoder.hid_dim)
+        cached = attention(query, state.encoder_outputs, state.src_mask, projected_keys=state.attention_keys)
+        fresh = attention(query, state.encoder_outputs, state.src_mask)
+        for a, b in zip(cached, fresh):
+            torch.testing.assert_close(a, b, atol=ATOL, rtol=0)
+        prev = torch.tensor([SOS, 4, 5])
+        with_cache = model.decode_step(prev, state)
+        without = model.decode_step(prev, state._replace(attention_keys=None))
+        torch.testing.assert_close(with_cache[0], without[0], atol=ATOL, rtol=0)
+        torch.testing.assert_close(with_cache[2], without[2], atol=ATOL, rtol=0)
+
+
+def test_attn_dim_sizes_additive_attention_only():
+    decoder = AttentionDecoder(VOCAB, EMB, 8, 8, attention="additive", attn_dim=3)
+    assert decoder.attention.U.out_features == 3 and decoder.attention.v.in_features == 3
+    assert AttentionDecoder(VOCAB, EMB, 8, 8).attention.U.out_features == 8  # default: hid_dim
+    with pytest.raises(ValueError, match="attn_dim is the size of additive attention's hidden layer"):
+        AttentionDecoder(VOCAB, EMB, 8, 8, attention="general", attn_dim=3)
+    with pytest.raises(ValueError, match="projected_keys must be precompute"):
+        AdditiveAttention(5, 5)(torch.randn(2, 1, 5), torch.randn(2, 3, 5), torch.ones(2, 3, dtype=torch.bool),
+                                projected_keys=torch.randn(2, 4, 5))
+
+
 def test_attention_decoder_takes_a_module_and_dot_score():
     module = GeneralAttention(8, 8)
     decoder = AttentionDecoder(VOCAB, EMB, 8, 8, attention=module)
@@ -240,7 +273,7 @@ def test_attention_decoder_takes_a_module_and_dot_score():
 # ----------------------------------------------------------------------------------- teacher forcing
 
 
-@pytest.mark.parametrize("name,kind", [("gru", None), ("attention", "additive")])
+@pytest.mark.parametrize("name,kind", ALL_MODELS)
 def test_full_teacher_forcing_equals_a_step_loop_on_gold_tokens(batch, name, kind):
     src, src_lengths, tgt, _ = batch
     model = make_model(name, kind).eval()

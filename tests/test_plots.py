@@ -111,3 +111,39 @@ def test_plot_attention_draws_the_weights_cut_to_the_tokens():
         plot_attention(torch.zeros(2), ["a"], ["a"])
     with pytest.raises(ValueError, match="do not fit"):
         plot_attention(torch.zeros(2, 2), ["a", "b", "c"], ["a"])
+
+
+def _beam_history():
+    """A two-step search for one input: step 0 keeps 'a' and 'b'; at step 1 'b' finishes and 'a' grows."""
+    from seq2seq_helpers.decoding import BeamNode
+
+    return [
+        [BeamNode(-1, 3, -0.5, False), BeamNode(-1, 4, -0.9, False)],
+        [BeamNode(0, 3, -1.7, False), BeamNode(0, 4, -2.0, False), BeamNode(1, EOS, -1.0, True)],
+    ]
+
+
+def test_plot_beam_tree_draws_every_kept_hypothesis_and_the_best_path():
+    from seq2seq_helpers.plots import plot_beam_tree
+
+    itos = ["<pad>", "<sos>", "<eos>", "a", "b"]
+    fig = plot_beam_tree(_beam_history(), itos, best=[4, EOS])
+    ax = fig.axes[0]
+    labels = sorted(t.get_text() for t in ax.texts)
+    assert labels == sorted(["a\n-0.50", "b\n-0.90", "a\n-1.70", "b\n-2.00", "<eos>\n-1.00"])
+    assert len(ax.lines) == 3  # one edge per step-1 node to its parent
+    orange = [line for line in ax.lines if line.get_color() == "#c05621"]
+    assert len(orange) == 1 and list(orange[0].get_ydata()) == [-1, -2]  # b (slot 1) -> <eos> (slot 2)
+    finished = [t for t in ax.texts if t.get_text().startswith("<eos>")]
+    assert finished[0].get_bbox_patch().get_facecolor()[:3] != (1.0, 1.0, 1.0)  # finished boxes are coloured
+    partial = plot_beam_tree(_beam_history(), itos, upto_step=0).axes[0]
+    assert len(partial.texts) == 2 and not partial.lines
+
+
+def test_plot_beam_tree_errors():
+    from seq2seq_helpers.plots import plot_beam_tree
+
+    with pytest.raises(ValueError, match="history must be one input's list of steps"):
+        plot_beam_tree([], ["a"])
+    with pytest.raises(ValueError, match="upto_step must be between 0 and 1"):
+        plot_beam_tree(_beam_history(), ["a"] * 5, upto_step=2)

@@ -67,3 +67,19 @@ def test_attention_browser_needs_examples():
 
     with pytest.raises(ValueError, match="at least one"):
         attention_browser([])
+
+
+def test_beam_stepper_lists_each_steps_hypotheses():
+    from seq2seq_helpers.decoding import BeamNode
+    from seq2seq_helpers.widgets import beam_stepper
+
+    history = [[BeamNode(-1, 3, -0.5, False), BeamNode(-1, 4, -0.9, False)],
+               [BeamNode(0, 3, -1.7, False), BeamNode(1, 2, -1.0, True)]]
+    demo = beam_stepper(history, ["<pad>", "<sos>", "<eos>", "a", "b"], best=[4, 2])
+    table = demo.children[1]
+    assert "2 live, 0 finished" in table.value and "<code>a</code>" in table.value
+    demo.controls["step"].value = 1
+    assert "1 live, 1 finished" in table.value
+    assert table.value.index("b &lt;eos&gt;") < table.value.index("a a")  # best first: -1.0 before -1.7
+    with pytest.raises(ValueError, match="needs one input's history"):
+        beam_stepper([], ["a"])
