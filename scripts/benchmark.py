@@ -482,7 +482,7 @@ def micro_benchmarks(sizes: dict, device, log=print) -> list[Paired]:
     seed_everything(0)
     long_pairs = SequenceTask(vocab, "reverse", 1, 30).sample(sizes["beam_batch"], seed=2)
     attn = AttentionSeq2Seq(LSTMEncoder(len(vocab), 32, 64),
-                            AttentionDecoder(len(vocab), 32, 128, 128, "additive")).to(device).eval()
+                            AttentionDecoder(len(vocab), 32, 128, 128, "additive", attn_dim=32)).to(device).eval()
     k, max_len = sizes["beam_size"], 30 + 5
     long_single = [collate_pairs([p]).to(device) for p in long_pairs]
     long_big = collate_pairs(long_pairs).to(device)
@@ -500,7 +500,8 @@ def micro_benchmarks(sizes: dict, device, log=print) -> list[Paired]:
 
     log("micro-benchmark: beam search ...")
     slow, fast = paired(beam_single, beam_batched, rounds, round_s, device)
-    results.append(Paired(f"beam search k={k}, LSTM + additive attention, lengths 1-30, untrained", "sequences/s",
+    results.append(Paired(f"beam search k={k}, LSTM + additive attention (attn_dim 32, as lessons 04-05), "
+                          "lengths 1-30, untrained", "sequences/s",
                           "per-sequence loop", f"batch {sizes['beam_batch']}", slow, fast))
     return results
 
