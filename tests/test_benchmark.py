@@ -140,3 +140,19 @@ def test_headlines_match_lessons_by_number():
     assert bench.headlines_for("99_unknown") == []
     assert bench.format_value(0.995, "pct") == "99.5%"
     assert bench.format_value(None, "pct") == "n/a"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.stem)
+def test_every_lesson_has_headlines_naming_its_own_variables(path):
+    """A new lesson needs a HEADLINES entry, and a renamed variable must not silently turn a headline into n/a."""
+    import ast
+    import builtins
+
+    specs = bench.headlines_for(path.stem)
+    assert specs, f"add {path.stem!r} to HEADLINES in scripts/benchmark.py (the figures the lesson asserts)"
+    code = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
+    for label, expression, _ in specs:
+        names = {n.id for n in ast.walk(ast.parse(expression, mode="eval")) if isinstance(n, ast.Name)}
+        for name in names - set(dir(builtins)):
+            assert re.search(rf"\b{re.escape(name)}\b", code), \
+                f"HEADLINES[{path.stem!r}] {label!r} reads {name!r}, which {path.name} never defines"
