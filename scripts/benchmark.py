@@ -72,6 +72,12 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
         ("beam 2 finds it", 'ambiguous_results["beam 2"][0]', "pct"),
         ("batched/per-sequence beam-5 speed-up", 'speed["BiLSTM + attention"][1] / speed["BiLSTM + attention"][0]', "x"),
     ],
+    "06_capstone": [
+        ("test exact match (beam 5)", "test_exact", "pct"),
+        ("test character error rate", "test_cer", "num"),
+        ("attention on the month name", "month_focus", "pct"),
+        ("training time", "history.elapsed_s", "s"),
+    ],
 }
 
 MARKER = "__BENCHMARK_HEADLINES__"

@@ -133,3 +133,58 @@ def accuracy_by_position(predictions, targets, include_eos: bool = False) -> dic
             counts[t] += 1
             hits[t] += int(t < len(pred) and pred[t] == token)
     return {t: {"accuracy": hits[t] / counts[t], "count": counts[t]} for t in sorted(counts)}
+
+
+# ------------------------------------------------------------------------------- character error rate
+
+
+def _as_symbols(x, name: str) -> list:
+    """A string (its characters) or a list of token ids (up to and including the first EOS) as a list."""
+    if isinstance(x, str):
+        return list(x)
+    if isinstance(x, torch.Tensor):
+        if x.dim() != 1:
+            raise ValueError(f"{name} must be a string or one sequence of ids (1-D), got shape {list(x.shape)}")
+        x = x.tolist()
+    if isinstance(x, bytes) or not isinstance(x, Sequence):
+        raise TypeError(f"{name} must be a string or a list of token ids, got {type(x).__name__}")
+    return [t for t in _until_eos([int(t) for t in x]) if t != EOS]
+
+
+def edit_distance(prediction, reference) -> int:
+    """Levenshtein distance: the fewest insertions, deletions and substitutions that turn one into the other.
+
+    Both are strings (compared character by character) or lists of token ids (compared up to EOS, EOS excluded).
+
+    >>> edit_distance("2021-03-03", "2021-03-08"), edit_distance("2021-3-03", "2021-03-03")
+    (1, 1)
+    """
+    a, b = _as_symbols(prediction, "prediction"), _as_symbols(reference, "reference")
+    previous = list(range(len(b) + 1))  # distances from a[:0] to every prefix of b
+    for i, x in enumerate(a, start=1):
+        current = [i]
+        for j, y in enumerate(b, start=1):
+            current.append(min(previous[j] + 1,              # delete x
+                               current[j - 1] + 1,           # insert y
+                               previous[j - 1] + (x != y)))  # substitute (free if equal)
+        previous = current
+    return previous[-1]
+
+
+def char_error_rate(predictions, references) -> float:
+    """Character error rate: total edit distance over total reference length (0 = perfect; can exceed 1).
+
+    ``predictions`` and ``references`` are lists of strings (or of id lists); the rate is pooled over the
+    corpus, so a long reference weighs more than a short one, as in speech and OCR evaluation.
+    """
+    for name, x in (("predictions", predictions), ("references", references)):
+        if isinstance(x, (str, bytes)) or not isinstance(x, Sequence):
+            raise TypeError(f"{name} must be a list of strings (or of id lists), got {type(x).__name__}")
+    if len(predictions) != len(references):
+        raise ValueError(f"got {len(predictions)} predictions but {len(references)} references")
+    if not references:
+        raise ValueError("cannot score an empty corpus: pass at least one reference")
+    total = sum(len(_as_symbols(r, "reference")) for r in references)
+    if total == 0:
+        raise ValueError("every reference is empty: the character error rate is undefined")
+    return sum(edit_distance(p, r) for p, r in zip(predictions, references)) / total

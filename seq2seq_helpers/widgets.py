@@ -174,3 +174,88 @@ def beam_stepper(history, itos, best=None, title: str = "beam search") -> widget
     demo = widgets.VBox([step, table, out])
     demo.controls = {"step": step}
     return demo
+
+
+def translation_explorer(translate: Callable, choices=None, value: str = "", choice=None,
+                         description: str = "input", choice_description: str = "locale",
+                         placeholder: str = "type here") -> widgets.VBox:
+    """Type a source, see the model's output, its beam's n-best list with scores, and the attention heatmap.
+
+    ``translate(text)`` (or ``translate(text, choice)`` when ``choices`` is given, e.g. a list of locales shown
+    as a dropdown) returns a dict with:
+
+    * ``"output"``: the best hypothesis as text;
+    * ``"beam"``: the n-best list, ``[(text, score), ...]`` best first;
+    * ``"src_tokens"``, ``"out_tokens"``, ``"weights"`` (``[out_len, src_len]``): the best hypothesis's
+      attention, as :func:`seq2seq_helpers.plots.plot_attention` takes them.
+
+    A ``ValueError`` raised by ``translate`` (an unknown character, say) is shown as a friendly message.
+    Uses only ``Text``, ``Dropdown``, ``HTML``, ``Output``, ``HBox`` and ``VBox`` (ipywidgets 7.7 and 8).
+    ``demo.controls`` holds the controls and ``demo.show(text)`` redraws, so tests need no browser.
+    """
+    import matplotlib.pyplot as plt
+
+    from .plots import plot_attention
+
+    if not callable(translate):
+        raise TypeError(f"translate must be a function text -> dict, got {type(translate).__name__}")
+    if choices is not None:
+        if isinstance(choices, str) or not choices:
+            raise ValueError("choices must be a non-empty list, e.g. ['en_US', 'fr_FR'], or None")
+        choices = list(choices)
+        if choice is None:
+            choice = choices[0]
+        if choice not in choices:
+            raise ValueError(f"choice {choice!r} is not one of the choices {choices}")
+    box = widgets.Text(value=value, description=description, placeholder=placeholder, continuous_update=False,
+                       layout=widgets.Layout(width="420px"))
+    dropdown = (widgets.Dropdown(options=choices, value=choice, description=choice_description)
+                if choices is not None else None)
+    answer = widgets.HTML()
+    out = widgets.Output()
+
+    def run(text: str):
+        result = translate(text, dropdown.value) if dropdown is not None else translate(text)
+        missing = {"output", "beam", "src_tokens", "out_tokens", "weights"} - set(result or {})
+        if missing:
+            raise TypeError(f"translate must return a dict with {sorted(missing)} too; see translation_explorer's "
+                            "docstring")
+        return result
+
+    def show(text: str | None = None) -> None:
+        if text is not None and text != box.value:
+            box.value = text  # the observer calls show() again
+            return
+        text = box.value
+        out.clear_output()
+        if not text:
+            answer.value = "<i>type something above</i>"
+            return
+        try:
+            result = run(text)
+        except ValueError as err:
+            answer.value = f"<span style='color:#b00'>⚠ {html.escape(str(err))}</span>"
+            return
+        rows = "".join(
+            f"<tr><td>{i + 1}</td><td><code>{html.escape(str(hyp))}</code></td><td>{float(score):.3f}</td></tr>"
+            for i, (hyp, score) in enumerate(result["beam"]))
+        answer.value = (f"output: <code style='font-size:1.2em'>{html.escape(str(result['output']))}</code>"
+                        f"<table><tr><th>#</th><th>beam hypothesis</th><th>score</th></tr>{rows}</table>")
+        with out:
+            fig = plot_attention(result["weights"], result["src_tokens"], result["out_tokens"],
+                                 title="attention of the best hypothesis")
+            plt.show()
+            plt.close(fig)
+
+    box.observe(lambda change: show(), names="value")
+    controls = {"text": box}
+    top = [box]
+    if dropdown is not None:
+        dropdown.observe(lambda change: show(), names="value")
+        controls["choice"] = dropdown
+        top = [dropdown, box]
+    show()
+    demo = widgets.VBox([widgets.HBox(top), answer, out])
+    demo.controls = controls
+    demo.show = show  # lets a test (or a curious learner) drive the widget without a browser
+    return demo

@@ -125,6 +125,10 @@ WIDGET_SAMPLES = {
     "beam_stepper": ("beam_stepper([[BeamNode(-1, 3, -0.5, False), BeamNode(-1, 4, -0.9, False)], "
                      "[BeamNode(0, 3, -1.7, False), BeamNode(1, 2, -1.0, True)]], ['<pad>', '<sos>', '<eos>', 'a', 'b'], "
                      "best=[4, 2])"),
+    "translation_explorer": ("translation_explorer(lambda text, locale: {'output': text.upper(), 'beam': [(text.upper(), "
+                             "-0.1), (text, -2.0)], 'src_tokens': list(text), 'out_tokens': list(text.upper()) + ['<eos>'], "
+                             "'weights': [[1.0 / len(text)] * len(text)] * (len(text) + 1)}, choices=['en_US', 'fr_FR'], "
+                             "value='abc')"),
 }
 
 

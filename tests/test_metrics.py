@@ -187,3 +187,45 @@ def test_accuracy_by_position_handles_short_predictions_and_bad_input():
         accuracy_by_position([[3], [4]], [[3]])
     with pytest.raises(ValueError, match="empty batch"):
         accuracy_by_position([], [])
+
+
+# ------------------------------------------------------------------------------- character error rate
+
+from seq2seq_helpers.metrics import char_error_rate, edit_distance  # noqa: E402
+
+
+@pytest.mark.parametrize("a, b, expected", [
+    ("", "", 0),
+    ("abc", "abc", 0),
+    ("abc", "", 3),            # delete all three
+    ("", "abc", 3),            # insert all three
+    ("kitten", "sitting", 3),  # k->s, e->i, insert g
+    ("2021-03-03", "2021-03-08", 1),
+    ("2021-3-03", "2021-03-03", 1),  # a dropped zero is one insertion
+    ("2012-03-03", "2021-03-03", 2),  # swapped digits: two substitutions
+])
+def test_edit_distance_by_hand(a, b, expected):
+    assert edit_distance(a, b) == expected
+    assert edit_distance(b, a) == expected  # symmetric
+
+
+def test_edit_distance_on_ids_stops_at_eos():
+    assert edit_distance([3, 4, E, 9], [3, 4, E, P]) == 0  # junk after EOS and padding ignored
+    assert edit_distance(torch.tensor([3, 5, E]), [3, 4, E]) == 1
+
+
+def test_char_error_rate_is_pooled_over_the_corpus():
+    # 1 edit in 10 characters + 0 edits in 5 = 1 / 15 (not the mean of 1/10 and 0)
+    assert char_error_rate(["2021-03-08", "abcde"], ["2021-03-03", "abcde"]) == pytest.approx(1 / 15)
+    assert char_error_rate(["xyz"], ["a"]) == pytest.approx(3.0)  # can exceed 1
+
+
+@pytest.mark.parametrize("preds, refs, error", [
+    ("abc", ["abc"], TypeError),
+    (["a"], ["a", "b"], ValueError),
+    ([], [], ValueError),
+    ([""], [""], ValueError),
+])
+def test_char_error_rate_rejects_bad_input(preds, refs, error):
+    with pytest.raises(error):
+        char_error_rate(preds, refs)

@@ -83,3 +83,61 @@ def test_beam_stepper_lists_each_steps_hypotheses():
     assert table.value.index("b &lt;eos&gt;") < table.value.index("a a")  # best first: -1.0 before -1.7
     with pytest.raises(ValueError, match="needs one input's history"):
         beam_stepper([], ["a"])
+
+
+def _fake_translate(text, choice="up"):
+    if "!" in text:
+        raise ValueError("no '!' please")
+    output = text.upper() if choice == "up" else text.lower()
+    n = len(text)
+    return {"output": output, "beam": [(output, -0.1), (output[::-1], -2.5)],
+            "src_tokens": list(text), "out_tokens": list(output) + ["<eos>"],
+            "weights": [[1.0 if j == min(i, n - 1) else 0.0 for j in range(n)] for i in range(n + 1)]}
+
+
+def test_translation_explorer_shows_output_beam_and_heatmap(monkeypatch):
+    import seq2seq_helpers.plots
+    from seq2seq_helpers.widgets import translation_explorer
+
+    drawn = []
+    real_plot = seq2seq_helpers.plots.plot_attention
+
+    def spy(weights, src_tokens, out_tokens, **kwargs):
+        drawn.append((src_tokens, out_tokens))
+        return real_plot(weights, src_tokens, out_tokens, **kwargs)
+
+    monkeypatch.setattr(seq2seq_helpers.plots, "plot_attention", spy)
+    demo = translation_explorer(_fake_translate, choices=["up", "down"], value="abc")
+    answer = demo.children[1]
+    assert "output: <code" in answer.value and "ABC" in answer.value
+    assert "CBA" in answer.value and "-2.500" in answer.value  # the second beam hypothesis and its score
+    assert drawn == [(list("abc"), list("ABC") + ["<eos>"])]  # the heatmap of the best hypothesis
+    demo.controls["choice"].value = "down"  # the observer fires as in the browser
+    assert "abc" in answer.value and "ABC" not in answer.value
+    demo.controls["text"].value = "Hi"
+    assert "hi" in answer.value
+    demo.show("xy!")
+    assert "⚠" in answer.value and "no &#x27;!&#x27; please" in answer.value
+    assert len(drawn) == 3  # no heatmap for an error
+    demo.show("")
+    assert "type something" in answer.value
+
+
+def test_translation_explorer_without_choices_calls_translate_with_the_text_only():
+    from seq2seq_helpers.widgets import translation_explorer
+
+    demo = translation_explorer(lambda text: _fake_translate(text), value="ok")
+    assert set(demo.controls) == {"text"} and "OK" in demo.children[1].value
+
+
+def test_translation_explorer_rejects_bad_arguments_and_results():
+    from seq2seq_helpers.widgets import translation_explorer
+
+    with pytest.raises(TypeError, match="function"):
+        translation_explorer("not callable")
+    with pytest.raises(ValueError, match="not one of"):
+        translation_explorer(_fake_translate, choices=["up"], choice="sideways")
+    with pytest.raises(ValueError, match="non-empty list"):
+        translation_explorer(_fake_translate, choices=[])
+    with pytest.raises(TypeError, match="beam"):
+        translation_explorer(lambda text: {"output": text}, value="x")

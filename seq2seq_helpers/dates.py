@@ -1,0 +1,252 @@
+"""Date normalisation, the capstone's task: human-written dates in many locales and formats -> ISO ``YYYY-MM-DD``.
+
+Every example is made offline by `babel <https://babel.pocoo.org>`_'s locale-aware formatting (the Unicode
+CLDR data, as used by real software), so no data is downloaded and the same seed gives the same data::
+
+    >>> import datetime
+    >>> render(datetime.date(2021, 3, 3), "de_DE", "full")
+    'Mittwoch, 3. März 2021'
+    >>> make_example(datetime.date(2021, 3, 3), "de_DE", "full").source
+    'de_DE|Mittwoch, 3. März 2021'
+
+The source starts with its locale (``de_DE|``): ``3/4/21`` is the 4th of March in the United States and the
+3rd of April in Spain, so no model could tell them apart without it (a real system knows where its text
+comes from). Splits are decided by a stable hash of the *date* (:func:`split_of_date`), so a test date is
+never seen in training in any locale or format.
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+import zlib
+from typing import Iterable, NamedTuple, Sequence
+
+from .data import SPLITS, Splits, Vocab
+
+__all__ = [
+    "LOCALES", "FORMATS", "TARGET_CHARS", "FIRST_DATE", "LAST_DATE", "SEP",
+    "DateExample", "render", "make_example", "split_of_date", "sample_dates", "make_date_splits",
+    "build_vocabs", "encode_examples", "length_bucket",
+]
+
+LOCALES = ("en_US", "en_GB", "fr_FR", "de_DE", "es_ES", "it_IT", "pt_BR", "nl_NL", "ru_RU", "hu_HU", "ja_JP", "ko_KR")
+FORMATS = ("short", "medium", "long", "full")  # babel's (CLDR's) named date formats, e.g. 3/3/21 ... Wednesday, ...
+TARGET_CHARS = "0123456789-"
+# 100 years exactly, so a two-digit year ('21' in '3/3/21') names one date: 50-99 -> 19xx, 00-49 -> 20xx.
+FIRST_DATE = datetime.date(1950, 1, 1)
+LAST_DATE = datetime.date(2049, 12, 31)
+SEP = "|"  # between the locale and the date text in a source string
+# CLDR writes some spaces as no-break spaces and marks text direction with invisible marks; a learner typing
+# in the widget cannot tell them apart, so render() writes plain spaces and drops the marks.
+_INVISIBLE = {"\u00a0": " ", "\u202f": " ", "\u2009": " ", "\u200e": "", "\u200f": "", "\u061c": ""}
+
+
+class DateExample(NamedTuple):
+    """One example: ``source`` (``"fr_FR|3 mars 2021"``), ``target`` (``"2021-03-03"``) and its categories."""
+
+    source: str
+    target: str
+    locale: str
+    format: str
+    date: datetime.date
+
+
+# ------------------------------------------------------------------------------------------ checks
+
+
+def _check_date(value, name: str = "date") -> None:
+    if isinstance(value, datetime.datetime) or not isinstance(value, datetime.date):
+        raise TypeError(f"{name} must be a datetime.date, got {type(value).__name__}: {value!r}")
+
+
+def _check_locale(locale) -> str:
+    from babel import Locale, UnknownLocaleError
+
+    if not isinstance(locale, str):
+        raise TypeError(f"locale must be a string such as 'fr_FR', got {type(locale).__name__}: {locale!r}")
+    if SEP in locale:
+        raise ValueError(f"locale {locale!r} must not contain {SEP!r}, which separates it from the date text")
+    try:
+        Locale.parse(locale)
+    except (ValueError, UnknownLocaleError) as err:
+        raise ValueError(f"babel does not know the locale {locale!r} ({err}); try one like 'fr_FR', 'pl_PL' or "
+                         "'sv_SE' (babel.localedata.locale_identifiers() lists them all)") from None
+    return locale
+
+
+def _check_format(fmt) -> str:
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown date format {fmt!r}; choose one of {FORMATS}")
+    return fmt
+
+
+def _check_names(values, name: str, check) -> tuple[str, ...]:
+    if isinstance(values, str) or not isinstance(values, Iterable):
+        raise TypeError(f"{name} must be a list of strings, e.g. {list(LOCALES[:2]) if name == 'locales' else ['long']}")
+    values = tuple(values)
+    if not values:
+        raise ValueError(f"{name} must not be empty")
+    if len(set(values)) != len(values):
+        raise ValueError(f"{name} holds duplicates: {values}")
+    for value in values:
+        check(value)
+    return values
+
+
+def _check_range(first: datetime.date, last: datetime.date) -> None:
+    _check_date(first, "first")
+    _check_date(last, "last")
+    if last < first:
+        raise ValueError(f"last ({last}) must not come before first ({first})")
+    if last.year - first.year >= 100 and not (first.month, first.day) > (last.month, last.day):
+        raise ValueError(f"dates from {first} to {last} span more than 100 years: a two-digit year such as '21' "
+                         "(short formats) would name two dates; keep the range within 100 years")
+
+
+# ------------------------------------------------------------------------------------------ examples
+
+
+def render(date: datetime.date, locale: str, fmt: str) -> str:
+    """``date`` written as people in ``locale`` write it, in babel's named format ``fmt`` (see ``FORMATS``).
+
+    No-break and thin spaces become plain spaces and invisible direction marks are dropped.
+    """
+    from babel.dates import format_date
+
+    _check_date(date)
+    text = format_date(date, _check_format(fmt), locale=_check_locale(locale))
+    return "".join(_INVISIBLE.get(ch, ch) for ch in text)
+
+
+def make_example(date: datetime.date, locale: str, fmt: str) -> DateExample:
+    """The example for one date, locale and format: ``source = locale + '|' + render(...)``, target ISO."""
+    text = render(date, locale, fmt)
+    return DateExample(f"{locale}{SEP}{text}", date.isoformat(), locale, fmt, date)
+
+
+def split_of_date(date: datetime.date, val_fraction: float = 0.1, test_fraction: float = 0.1) -> str:
+    """``"train"``, ``"val"`` or ``"test"``, from a stable hash of the ISO date (the same on every machine)."""
+    _check_date(date)
+    if not (0 <= val_fraction < 1 and 0 <= test_fraction < 1 and val_fraction + test_fraction < 1):
+        raise ValueError("val_fraction and test_fraction must be in [0, 1) and leave room for training data")
+    bucket = zlib.crc32(date.isoformat().encode("ascii")) % 10_000 / 10_000
+    if bucket < test_fraction:
+        return "test"
+    if bucket < test_fraction + val_fraction:
+        return "val"
+    return "train"
+
+
+def sample_dates(n: int, split: str | None, rng: random.Random, first: datetime.date = FIRST_DATE,
+                 last: datetime.date = LAST_DATE) -> list[datetime.date]:
+    """``n`` dates drawn uniformly from ``first..last`` whose split is ``split`` (``None``: any split)."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"n must be a non-negative int, got {n!r}")
+    if split is not None and split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS} or None, got {split!r}")
+    _check_range(first, last)
+    span = (last - first).days
+    out = []
+    while len(out) < n:
+        date = first + datetime.timedelta(days=rng.randint(0, span))
+        if split is None or split_of_date(date) == split:
+            out.append(date)
+    return out
+
+
+def _sample_examples(n: int, split: str, rng: random.Random, locales, formats, first, last,
+                     unique: bool) -> list[DateExample]:
+    examples, seen = [], set()
+    candidates = len(locales) * len(formats) * ((last - first).days + 1)
+    if unique and n > candidates // 20:  # about 1/10 of the dates are in val or test; ask for at most half of them
+        raise ValueError(f"{n} distinct {split} examples is too many for {len(locales)} locales x {len(formats)} "
+                         f"formats over {first}..{last}; ask for fewer or widen the choice")
+    while len(examples) < n:
+        (date,) = sample_dates(1, split, rng, first, last)
+        example = make_example(date, rng.choice(locales), rng.choice(formats))
+        if unique:
+            if example.source in seen:
+                continue
+            seen.add(example.source)
+        examples.append(example)
+    return examples
+
+
+def make_date_splits(n_train: int, n_val: int, n_test: int, *, locales: Sequence[str] = LOCALES,
+                     formats: Sequence[str] = FORMATS, seed: int = 0, first: datetime.date = FIRST_DATE,
+                     last: datetime.date = LAST_DATE) -> Splits:
+    """Train / validation / test lists of :class:`DateExample`, with no date shared between two splits.
+
+    Each example draws a date (uniform in ``first..last``, kept only if it hashes to the split), a locale and
+    a format. Validation and test examples have distinct sources; training may repeat one, as a stream of
+    random examples would. The same arguments give the same data on every machine.
+    """
+    for name, value in (("n_train", n_train), ("n_val", n_val), ("n_test", n_test)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+    locales = _check_names(locales, "locales", _check_locale)
+    formats = _check_names(formats, "formats", _check_format)
+    _check_range(first, last)
+    rng = random.Random(seed)
+    return Splits(
+        train=_sample_examples(n_train, "train", rng, locales, formats, first, last, unique=False),
+        val=_sample_examples(n_val, "val", rng, locales, formats, first, last, unique=True),
+        test=_sample_examples(n_test, "test", rng, locales, formats, first, last, unique=True),
+    )
+
+
+# ------------------------------------------------------------------------------------ vocabularies
+
+
+def _check_examples(examples) -> list[DateExample]:
+    if isinstance(examples, (str, bytes)) or not isinstance(examples, Iterable):
+        raise TypeError("examples must be a list of DateExample (as make_date_splits returns)")
+    examples = list(examples)
+    if not examples:
+        raise ValueError("examples is empty: pass at least one DateExample")
+    for i, ex in enumerate(examples):
+        if not isinstance(ex, DateExample):
+            raise TypeError(f"example {i} is a {type(ex).__name__}, expected a DateExample")
+    return examples
+
+
+def build_vocabs(examples: Iterable[DateExample]) -> tuple[Vocab, Vocab]:
+    """Character vocabularies ``(src_vocab, tgt_vocab)`` built from the examples (pass the training set).
+
+    Characters are sorted so the same data gives the same ids. The target vocabulary holds only what ISO
+    dates use, the 10 digits and ``-``.
+    """
+    examples = _check_examples(examples)
+    src_chars = sorted({ch for ex in examples for ch in ex.source})
+    tgt_chars = sorted({ch for ex in examples for ch in ex.target})
+    return Vocab(src_chars), Vocab(tgt_chars)
+
+
+def encode_examples(examples: Iterable[DateExample], src_vocab: Vocab,
+                    tgt_vocab: Vocab) -> list[tuple[list[int], list[int]]]:
+    """``(src ids, tgt ids)`` pairs for :func:`seq2seq_helpers.data.collate_pairs`.
+
+    A character the vocabulary does not know raises a ``ValueError`` that names it.
+    """
+    examples = _check_examples(examples)
+    for name, vocab in (("src_vocab", src_vocab), ("tgt_vocab", tgt_vocab)):
+        if not isinstance(vocab, Vocab):
+            raise TypeError(f"{name} must be a Vocab, got {type(vocab).__name__}")
+    return [(src_vocab.encode(ex.source), tgt_vocab.encode(ex.target)) for ex in examples]
+
+
+def length_bucket(text: str, edges: Sequence[int] = (15, 20, 25, 30)) -> str:
+    """A label for the length of ``text``: ``"<=15"``, ``"16-20"``, ..., ``">30"`` with the default edges."""
+    if not isinstance(text, str):
+        raise TypeError(f"text must be a string, got {type(text).__name__}")
+    edges = list(edges)
+    if not edges or edges != sorted(set(edges)):
+        raise ValueError(f"edges must be increasing, distinct lengths, got {edges}")
+    n = len(text)
+    if n <= edges[0]:
+        return f"<={edges[0]}"
+    for lo, hi in zip(edges, edges[1:]):
+        if n <= hi:
+            return f"{lo + 1}-{hi}"
+    return f">{edges[-1]}"
