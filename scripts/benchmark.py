@@ -586,20 +586,27 @@ def targets(lessons: list[LessonResult], micro: list[Paired], course_complete: b
         measured = f"{total:.1f} min" if total is not None else "n/a"
         rows.append((label, measured, why or _status(total, "<=", limit)))
 
-    def lesson_time(number, time_label, acc_label, limit, text):
+    slowest = max(ran, key=lambda r: r.seconds) if ran else None
+    rows.append(("every lesson <= 3 min (issues 4 and 6)",
+                 f"{slowest.seconds:.0f} s ({slowest.name})" if slowest else "n/a",
+                 _status(slowest.seconds if slowest else None, "<=", 180)))
+
+    def lesson_time(number, time_label, acc_label, limit, text, min_accuracy=0.99):
         lesson = _lesson(lessons, number)
         seconds = lesson.value(time_label) if lesson else None
         accuracy = lesson.value(acc_label) if lesson else None
         if seconds is None:
             rows.append((text, "n/a", "n/a"))
             return
-        reached = accuracy is not None and accuracy >= 0.99
+        reached = accuracy is not None and accuracy >= min_accuracy
         measured = f"{seconds:.1f} s" + (f" (reached {accuracy:.1%})" if accuracy is not None else "")
         status = _status(seconds, "<=", limit)
-        rows.append((text, measured, status if reached or status == "missed" else "missed (below 99%)"))
+        rows.append((text, measured, status if reached or status == "missed" else f"missed (below {min_accuracy:.0%})"))
 
     lesson_time("02", "training time to 99%", "held-out exact match", 60, "batched GRU to 99% exact, lengths 3-10, <= 60 s")
     lesson_time("04", "attention training time", "attention min bucket", 90, "attention to 99% on lengths 1-30 <= 90 s")
+    lesson_time("06", "training time", "test exact match (beam 5)", 180,
+                "capstone: attention + beam to >= 97% exact on unseen dates, training <= 180 s", min_accuracy=0.97)
 
     by_name = {p.name.split(",")[0]: p for p in micro}
     for key, limit, text in (("training", 30, "batched vs per-example training >= 30x"),
