@@ -686,7 +686,7 @@ def render(machine, lessons: list[LessonResult], micro: list[Paired], *, quick: 
     if not micro:
         out.append("| (skipped) | | | | | | | |")
 
-    out += ["", "## Targets (issue 7, 2 CPU cores)", "", "| target | measured | result |", "|---|---|---|"]
+    out += ["", "## Targets (issue 7, set for 2 CPU cores; the machine table gives this run's torch threads)", "", "| target | measured | result |", "|---|---|---|"]
     for target, measured, status in targets(lessons, micro, course_complete, quick):
         if busy and status in ("met", "missed") and "memory" not in target:
             status += " (busy machine: not representative)"
