@@ -3,6 +3,7 @@
 Both work on any model with the shared interface::
 
     state = model.encode(src, src_lengths)                            # state.select(index) reorders rows
+    # optional: state.reorder(index), the same for rows moved only among rows of one source (faster)
     logits, state, attention = model.decode_step(prev_tokens, state)  # [rows, vocab], ..., [rows, src_len] or None
 
 Output conventions: every returned row ends with EOS followed by PAD, except a row that never produced EOS,
@@ -21,7 +22,6 @@ import torch
 import torch.nn.functional as F
 
 from .data import EOS, PAD, SOS
-from .models import DecoderState, _select_hidden
 
 __all__ = [
     "GreedyResult", "BeamResult", "BeamNode", "Hypothesis",
@@ -284,12 +284,9 @@ def _beam_search(model, src, src_lengths, beam_size, max_len, length_penalty, n_
         parent = live_index // vocab  # [batch, beam]
         token = live_index % vocab  # [batch, beam]
         rows = (offsets * live + parent).view(-1)  # [batch * beam]
-        if t > 0 and isinstance(state, DecoderState):
-            # Parents come from the same input, whose rows share the encoder's outputs, mask and keys:
-            # only the recurrent state needs reordering (the full select gives the same result, slower).
-            state = state._replace(hidden=_select_hidden(state.hidden, rows))
-        else:
-            state = state.select(rows)  # [batch * beam] rows, reordered
+        # Step 0 copies each input's state into its beam; later steps only move rows among one input's
+        # hypotheses, which a state with reorder() does without copying what they share.
+        state = state.reorder(rows) if t > 0 and hasattr(state, "reorder") else state.select(rows)
         history_tokens = torch.cat(
             [history_tokens.gather(1, parent.unsqueeze(-1).expand(-1, -1, t)), token.unsqueeze(-1)], dim=-1
         )  # [batch, beam, t + 1]

@@ -194,6 +194,18 @@ class DecoderState(NamedTuple):
                 for t in (self.encoder_outputs, self.src_mask, self.attention_keys)]
         return DecoderState(_select_hidden(self.hidden, index), *rows)
 
+    def reorder(self, index: torch.Tensor) -> "DecoderState":
+        """``select(index)`` for an ``index`` that only moves rows among rows of the SAME source (the
+        hypotheses of one input in beam search): those rows share the encoder outputs, mask and attention
+        keys, so only the recurrent state is reordered. Same result as ``select``, without copying the rest.
+        """
+        if not isinstance(index, torch.Tensor) or index.dim() != 1 or index.dtype != torch.long:
+            raise TypeError("index must be a 1-D torch.long tensor of row numbers, e.g. torch.tensor([1, 0, 2])")
+        if index.numel() != self.batch_size:
+            raise ValueError(f"reorder keeps the number of rows ({self.batch_size}), got an index of {index.numel()}; "
+                             "use select to copy rows into a new batch")
+        return self._replace(hidden=_select_hidden(self.hidden, index))
+
 
 # ---------------------------------------------------------------------------------------- encoders
 

@@ -120,6 +120,14 @@ def test_state_select_indexes_batch_of_every_tensor(batch):
     assert torch.equal(picked.encoder_outputs, state.encoder_outputs[index])
     assert torch.equal(picked.src_mask, state.src_mask[index])
     assert torch.equal(picked.attention_keys, state.attention_keys[index])
+    # reorder == select when rows only move among rows of one source (beam hypotheses of one input)
+    beams = state.select(torch.tensor([0, 0, 1, 1]))
+    within = torch.tensor([1, 0, 3, 2])
+    for a, b in zip(beams.reorder(within), beams.select(within)):
+        for x, y in (zip(a, b) if isinstance(a, tuple) else [(a, b)]):
+            assert torch.equal(x, y)
+    with pytest.raises(ValueError, match="reorder keeps the number of rows"):
+        beams.reorder(torch.tensor([0, 1]))
     gru_state = make_gru().encode(src, src_lengths)
     assert torch.equal(gru_state.select(index).hidden, gru_state.hidden[:, index])
     assert gru_state.select(index).batch_size == 3
