@@ -1,12 +1,13 @@
 # Two commands do everything (see README.md):
 #   make lab    set up .venv and open the course in JupyterLab
-#   make test   set up .venv and run the whole test suite (helpers' unit tests + nbval on every notebook)
+#   make test   set up .venv, lint, and run the whole test suite (helpers' unit tests + nbval on every notebook),
+#               on every CPU this machine lets us use (pytest-xdist; tests/conftest.py keeps a notebook's cells together)
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup lab test unit notebooks student benchmark browser-test clean
+.PHONY: setup lab lint format test unit notebooks student benchmark browser-test clean
 
 setup: $(STAMP)
 
@@ -21,7 +22,16 @@ lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
 
 test: $(STAMP)
-	$(PY) -m pytest --nbval-lax --nbval-current-env tests notebooks
+	$(PY) -m pytest -n auto --nbval-lax --nbval-current-env tests notebooks
+
+# ruff over the package, tests, scripts and the lessons (configured in pyproject.toml); `make format` fixes layout
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 unit: $(STAMP)
 	$(PY) -m pytest -m "not slow" tests
@@ -42,6 +52,6 @@ benchmark: $(STAMP)
 clean:
 	rm -rf $(VENV)
 
-# The real-browser test alone (JupyterLab + headless Chromium running lesson 01); `make test` runs it too.
+# The real-browser test alone (JupyterLab + headless Chromium running the smoke notebook); `make test` runs it too.
 browser-test: $(STAMP)
 	SEQ2SEQ_BROWSER_TEST=1 $(PY) -m pytest tests/test_browser.py

@@ -1,8 +1,9 @@
-"""A real browser: JupyterLab from this environment, lesson 01 run from its menu in headless Chromium.
+"""A real browser: JupyterLab from this environment, a notebook run from its menu in headless Chromium.
 
-Starts JupyterLab on a free local port with a token, on a copy of lesson 01 (so nothing in the repository
-is saved over), opens it in Debian's Chromium driven by Playwright, clears the saved outputs, runs
-Run > Run All Cells, waits until every cell has run, and checks what a learner would see:
+Starts JupyterLab on a free local port with a token, on the smoke notebook of `tests/smoke.py` (what a
+lesson does in seconds: the helpers, `fit` with its progress bar, a plot, a live widget; nbval runs every
+lesson in full, so re-training one here would only add minutes), opens it in Debian's Chromium driven by
+Playwright, runs Run > Run All Cells, waits until every cell has run, and checks what a learner would see:
 - the reversal demo is a live control (an <input> that answers when typed into), and no widget shows
   "Error displaying widget";
 - a matplotlib plot image is on the page;
@@ -30,14 +31,16 @@ import time
 import urllib.request
 from pathlib import Path
 
+import nbformat
 import pytest
+from smoke import smoke_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
-LESSON = ROOT / "notebooks" / "01_toy_reversal.ipynb"
+NOTEBOOK = "smoke.ipynb"
 ARTIFACTS = ROOT / "artifacts" / "browser"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
-RUN_TIMEOUT_S = 900  # the lesson itself takes 1-2 minutes on 2 cores
+RUN_TIMEOUT_S = 300  # the smoke notebook takes 10-60 s, the most on a busy 2-core machine
 
 
 def find_chromium() -> str | None:
@@ -96,10 +99,10 @@ def write_lab_settings(settings: Path) -> None:
 
 @pytest.fixture
 def jupyterlab(tmp_path):
-    """JupyterLab on a free port with a token, serving a copy of lesson 01; yields (base url, token, log)."""
+    """JupyterLab on a free port with a token, serving the smoke notebook; yields (base url, token, log)."""
     work = tmp_path / "course"
     (work / "notebooks").mkdir(parents=True)
-    shutil.copy2(LESSON, work / "notebooks" / LESSON.name)
+    nbformat.write(smoke_notebook(), work / "notebooks" / NOTEBOOK)
     write_lab_settings(tmp_path / "settings")
     port, token = free_port(), secrets.token_hex(16)
     log = open(tmp_path / "jupyterlab.log", "w", encoding="utf-8")  # noqa: SIM115 - closed below
@@ -153,8 +156,8 @@ def diagnosis(base: str, token: str, log: Path, prompts: list[str]) -> str:
     except Exception as err:  # noqa: BLE001 - diagnosis only
         kernels = [f"unknown ({err})"]
     load = os.getloadavg()[0]
-    busy = (f"; the machine's load average is {load:.1f} on {os.cpu_count()} CPUs: lesson 01 trains tiny models "
-            "one example at a time and slows many-fold when other heavy processes compete for its threads, "
+    busy = (f"; the machine's load average is {load:.1f} on {os.cpu_count()} CPUs: small models "
+            "slow many-fold when other heavy processes compete for its threads, "
             "run the test alone" if load > (os.cpu_count() or 1) else "")
     tail = "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-25:])
     return f"{progress(prompts)}; kernel {kernels}{busy}\nJupyterLab log (last lines):\n{tail}"
@@ -162,7 +165,7 @@ def diagnosis(base: str, token: str, log: Path, prompts: list[str]) -> str:
 
 @pytest.mark.slow
 @pytest.mark.skipif(os.environ.get("SEQ2SEQ_BROWSER_TEST") == "0", reason="SEQ2SEQ_BROWSER_TEST=0 turns it off")
-def test_lesson_01_runs_in_jupyterlab_in_headless_chromium(jupyterlab):
+def test_a_notebook_runs_in_jupyterlab_in_headless_chromium(jupyterlab):
     chromium = ensure_chromium()
     from playwright.sync_api import expect, sync_playwright
 
@@ -175,25 +178,23 @@ def test_lesson_01_runs_in_jupyterlab_in_headless_chromium(jupyterlab):
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page_errors: list[str] = []
             page.on("pageerror", lambda err: page_errors.append(str(err)))
-            page.goto(f"{base}/lab/tree/notebooks/{LESSON.name}?token={token}")
+            page.goto(f"{base}/lab/tree/notebooks/{NOTEBOOK}?token={token}")
             page.wait_for_selector(".jp-NotebookPanel .jp-CodeCell", timeout=120_000)
             n_code = len(cell_prompts(page))
-            assert n_code > 5, "the lesson did not open"
-            page.screenshot(path=str(ARTIFACTS / "01-opened.png"))
+            assert n_code == len(smoke_notebook().cells), "the notebook did not open"
+            page.screenshot(path=str(ARTIFACTS / "smoke-opened.png"))
 
-            # start from empty outputs, so everything checked below comes from this run
-            page.locator(".jp-NotebookPanel").first.click(position={"x": 5, "y": 5})
-            page.get_by_role("menuitem", name="Edit", exact=True).click()
-            page.get_by_role("menuitem", name="Clear Outputs of All Cells").click()
+            # the notebook has no outputs yet, so everything checked below comes from this run
             expect(page.locator(".jp-NotebookPanel .jp-RenderedImage")).to_have_count(0, timeout=30_000)
+            page.locator(".jp-NotebookPanel").first.click(position={"x": 5, "y": 5})
 
             page.get_by_role("menuitem", name="Run", exact=True).click()
             page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
             started = time.monotonic()
             while not any(p != "[ ]:" for p in cell_prompts(page)):
                 if time.monotonic() - started > 60:
-                    page.screenshot(path=str(ARTIFACTS / "01-not-started.png"))
-                    raise AssertionError("Run > Run All Cells started no cell within 60 s (see 01-not-started.png); "
+                    page.screenshot(path=str(ARTIFACTS / "smoke-not-started.png"))
+                    raise AssertionError("Run > Run All Cells started no cell within 60 s (see smoke-not-started.png); "
                                          + diagnosis(base, token, log, cell_prompts(page)))
                 time.sleep(0.5)
 
@@ -211,12 +212,12 @@ def test_lesson_01_runs_in_jupyterlab_in_headless_chromium(jupyterlab):
                 if any("Traceback" in t or "Error" in t for t in errors.all_inner_texts()):
                     break  # a cell failed; Run All stops there, and the checks below say which
                 if time.monotonic() > deadline:
-                    page.screenshot(path=str(ARTIFACTS / "01-timeout.png"))
-                    raise AssertionError(f"cells did not finish in {RUN_TIMEOUT_S} s (see 01-timeout.png): "
+                    page.screenshot(path=str(ARTIFACTS / "smoke-timeout.png"))
+                    raise AssertionError(f"cells did not finish in {RUN_TIMEOUT_S} s (see smoke-timeout.png): "
                                          + diagnosis(base, token, log, prompts))
                 time.sleep(2)
             run_seconds = time.perf_counter() - start
-            page.screenshot(path=str(ARTIFACTS / "01-ran.png"))
+            page.screenshot(path=str(ARTIFACTS / "smoke-ran.png"))
 
             # no cell shows an error
             outputs = page.locator(".jp-NotebookPanel .jp-OutputArea-output")
@@ -240,17 +241,17 @@ def test_lesson_01_runs_in_jupyterlab_in_headless_chromium(jupyterlab):
             expect(answer).not_to_have_text(before, timeout=30_000)  # the kernel answered the typing
             after = answer.inner_text()
             assert "model says" in after
-            demo.screenshot(path=str(ARTIFACTS / "01-widget.png"))
+            demo.screenshot(path=str(ARTIFACTS / "smoke-widget.png"))
 
             # a plot appears
             images = page.locator(".jp-NotebookPanel .jp-RenderedImage img")
             assert images.count() >= 1, "no plot image on the page"
             images.first.scroll_into_view_if_needed()
-            images.first.screenshot(path=str(ARTIFACTS / "01-plot.png"))
+            images.first.screenshot(path=str(ARTIFACTS / "smoke-plot.png"))
             assert images.first.evaluate("img => img.naturalWidth") > 100
 
             # save, and read what the notebook holds now: no error output anywhere
-            saved_path = work / "notebooks" / LESSON.name
+            saved_path = work / "notebooks" / NOTEBOOK
             opened_mtime = saved_path.stat().st_mtime
             page.locator(".jp-NotebookPanel .jp-Cell").first.click()
             page.keyboard.press("Control+s")
@@ -266,5 +267,5 @@ def test_lesson_01_runs_in_jupyterlab_in_headless_chromium(jupyterlab):
     saved = json.loads(saved_path.read_text(encoding="utf-8"))
     kinds = [o["output_type"] for c in saved["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
     assert "error" not in kinds
-    print(f"\nbrowser test: lesson 01 ran in {run_seconds:.0f} s, {time.perf_counter() - start:.0f} s in all; "
+    print(f"\nbrowser test: the smoke notebook ran in {run_seconds:.0f} s, {time.perf_counter() - start:.0f} s in all; "
           f"widget answered {after!r}; screenshots in {ARTIFACTS.relative_to(ROOT)}/")
