@@ -116,7 +116,8 @@ def plot_attention(weights, src_tokens, out_tokens, ax=None, title: str | None =
     """
     import numpy as np
 
-    matrix = np.asarray(weights.detach().cpu() if hasattr(weights, "detach") else weights, dtype=float)
+    # .tolist(), not the tensor itself: torch builds older than 2.3 cannot hand a tensor to numpy 2
+    matrix = np.asarray(weights.detach().cpu().tolist() if hasattr(weights, "detach") else weights, dtype=float)
     if matrix.ndim != 2:
         raise ValueError(f"weights must be [out_len, src_len], got shape {list(matrix.shape)}")
     src_tokens, out_tokens = list(src_tokens), list(out_tokens)

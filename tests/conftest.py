@@ -28,6 +28,7 @@ def _available_cpus() -> int:
     return available_cpus()
 
 
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist hooks: the tests also run without xdist
 def pytest_xdist_auto_num_workers(config):
     """`-n auto`: one worker per CPU this process may use (a CPU quota counts, as on Binder or in CI)."""
     return _available_cpus()
@@ -39,6 +40,7 @@ def pytest_configure(config):
         os.environ["OMP_NUM_THREADS"] = str(max(1, _available_cpus() // int(workers)))
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     """Keep each notebook's nbval cells together, in order, on one worker; spread every other test singly.
 
@@ -56,9 +58,12 @@ def pytest_xdist_make_scheduler(config, log):
     return NotebookScheduling(config, log)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def one_thread():
-    """Tiny tensors gain nothing from threads, and on a busy 2-core machine threads slow them down a lot."""
+    """Tiny tensors gain nothing from threads, and on a busy 2-core machine threads slow them down a lot.
+
+    A test module asks for it with `pytestmark = pytest.mark.usefixtures("one_thread")`.
+    """
     import torch
 
     threads = torch.get_num_threads()
