@@ -7,7 +7,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup lab lint format test unit notebooks student benchmark browser-test clean
+.PHONY: setup lab lint format test unit notebooks student benchmark gpu-check browser-test clean
 
 setup: $(STAMP)
 
@@ -48,6 +48,11 @@ student: $(STAMP)
 # (about 10-15 minutes on 2 cores; run it on a quiet machine). Options: scripts/benchmark.py --help.
 benchmark: $(STAMP)
 	$(PY) scripts/benchmark.py
+
+# On a machine with an NVIDIA GPU: every lesson under nbval with SEQ2SEQ_DEVICE=cuda, then the benchmark's GPU table
+# (docs/benchmarks-gpu.md); log in artifacts/. Refuses (exit 2) where get_device() does not pick CUDA. Not in CI.
+gpu-check: $(STAMP)
+	$(PY) scripts/gpu_check.py
 
 clean:
 	rm -rf $(VENV)

@@ -23,17 +23,24 @@ from pathlib import Path
 
 import nbformat
 from nbgrader import utils as nbgrader_utils
-from nbgrader.preprocessors import (CheckCellMetadata, ClearHiddenTests, ClearMarkScheme, ClearOutput, ClearSolutions,
-                                    ComputeChecksums, LockCells)
+from nbgrader.preprocessors import (
+    CheckCellMetadata,
+    ClearHiddenTests,
+    ClearMarkScheme,
+    ClearOutput,
+    ClearSolutions,
+    ComputeChecksums,
+    LockCells,
+)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from run_notebooks import tidy_widgets  # noqa: E402  (same folder)
+from run_notebooks import tidy_widgets
 
 ROOT = Path(__file__).resolve().parents[1]
 LESSONS = "[0-9][0-9]_*.ipynb"
 STUDENT_NOTE = (
     "> **Student version.** The exercises at the end are yours to solve: replace each "
-    "`raise NotImplementedError()` with your code (and each \"YOUR ANSWER HERE\" with your answer), then run "
+    '`raise NotImplementedError()` with your code (and each "YOUR ANSWER HERE" with your answer), then run '
     "the test cell below it. The complete lesson, solutions included, is `notebooks/{name}` in the course "
     "repository."
 )

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
+from nbexec import notebook_client
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -23,7 +23,7 @@ WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 def _refs(value) -> set[str]:
     """Model ids a widget's state points to ("IPY_MODEL_<id>" strings, possibly nested in lists)."""
     if isinstance(value, str) and value.startswith("IPY_MODEL_"):
-        return {value[len("IPY_MODEL_"):]}
+        return {value[len("IPY_MODEL_") :]}
     if isinstance(value, (list, tuple)):
         return set().union(*map(_refs, value)) if value else set()
     if isinstance(value, dict):
@@ -82,14 +82,7 @@ def tidy_widgets(nb) -> int:
 
 def run(path: Path, timeout: int) -> float:
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(path.parent)}},
-        store_widget_state=True,
-        record_timing=False,
-    )
+    client = notebook_client(nb, path, timeout, store_widget_state=True)
     start = time.perf_counter()
     client.execute()
     elapsed = time.perf_counter() - start

@@ -1,6 +1,6 @@
-"""scripts/benchmark.py works and reports what it should. No timing thresholds: figures are the benchmark's job."""
+"""scripts/benchmark.py (its parts in scripts/bench/) works and reports what it should, and runs lessons with the
+notebook client it shares with scripts/run_notebooks.py. No timing thresholds: figures are the benchmark's job."""
 
-import importlib.util
 import re
 import subprocess
 import sys
@@ -9,19 +9,17 @@ from pathlib import Path
 import nbformat
 import pytest
 
+# the scripts import each other from their folder, as when run as scripts
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+import nbexec
+import run_notebooks
+from bench.headlines import HEADLINES, format_value, headlines_for, lesson_number
+from bench.lessons import LessonResult, run_lesson
+from bench.report import targets as course_targets
+
 ROOT = Path(__file__).resolve().parents[1]
-SCRIPT = ROOT / "scripts" / "benchmark.py"
-
-
-def load_benchmark():
-    spec = importlib.util.spec_from_file_location("course_benchmark", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up here
-    spec.loader.exec_module(module)
-    return module
-
-
-bench = load_benchmark()
+SCRIPTS = ROOT / "scripts"
+SCRIPT = SCRIPTS / "benchmark.py"
 
 
 def write_notebook(path, *sources):
@@ -41,8 +39,9 @@ def table(report, heading):
 
 
 def run_script(*args, timeout=300):
-    proc = subprocess.run([sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=timeout,
-                          cwd=ROOT)
+    proc = subprocess.run(
+        [sys.executable, str(SCRIPT), *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
 
@@ -76,9 +75,14 @@ def test_quick_mode_writes_a_complete_report(tmp_path):
 
 def test_headlines_are_read_from_the_kernel_and_failures_are_na(tmp_path):
     path = write_notebook(tmp_path / "01_fake.ipynb", "x = 0.25\nname = 'ok'", "raise ValueError('boom')", "y = 4")
-    specs = [("quarter", "x", "pct"), ("text", "name", "num"), ("after the error", "y", "num"),
-             ("undefined", "no_such_name", "num"), ("broken", "1 / 0", "num")]
-    result = bench.run_lesson(path, specs, timeout=120)
+    specs = [
+        ("quarter", "x", "pct"),
+        ("text", "name", "num"),
+        ("after the error", "y", "num"),
+        ("undefined", "no_such_name", "num"),
+        ("broken", "1 / 0", "num"),
+    ]
+    result = run_lesson(path, specs, timeout=120)
 
     assert result.status.startswith("error in code cell 2: ValueError"), result.status
     assert result.seconds > 0 and result.peak_mib > 0
@@ -102,8 +106,8 @@ def test_lesson_run_reports_headlines_and_missing_lessons(tmp_path):
     assert rows["01_fake"][1] == "ok"
     assert float(rows["01_fake"][2]) > 0 and float(rows["01_fake"][3]) > 0
     assert "held-out exact match 50.0%" in rows["01_fake"][6]
-    for stem in bench.HEADLINES:
-        if bench.lesson_number(stem) != "01":
+    for stem in HEADLINES:
+        if lesson_number(stem) != "01":
             assert rows[stem][1] == "missing" and rows[stem][2] == "n/a" and "n/a" in rows[stem][6]
     assert "1 lesson(s) run." in report  # every notebook in the folder ran: the course total is complete
     targets = {row[0]: row for row in table(report, "Targets")}
@@ -113,18 +117,26 @@ def test_lesson_run_reports_headlines_and_missing_lessons(tmp_path):
 
 def test_targets_need_the_accuracy_as_well_as_the_time():
     def lesson_02(seconds, exact):
-        return bench.LessonResult("02_batched_gru", "ok", 100.0, 500.0, (1, 1.0), {
-            "held-out exact match": {"value": exact, "fmt": "pct"},
-            "training time to 99%": {"value": seconds, "fmt": "s"}})
+        return LessonResult(
+            "02_batched_gru",
+            "ok",
+            100.0,
+            500.0,
+            (1, 1.0),
+            {
+                "held-out exact match": {"value": exact, "fmt": "pct"},
+                "training time to 99%": {"value": seconds, "fmt": "s"},
+            },
+        )
 
     def status(lessons):
-        rows = {t: s for t, _, s in bench.targets(lessons, [], course_complete=False, quick=False)}
+        rows = {t: s for t, _, s in course_targets(lessons, [], course_complete=False, quick=False)}
         return rows["batched GRU to 99% exact, lengths 3-10, <= 60 s"], rows["peak kernel memory < 1 GiB"]
 
     assert status([lesson_02(50.0, 0.995)]) == ("met", "met")
     assert status([lesson_02(50.0, 0.98)])[0] == "missed (below 99%)"
     assert status([lesson_02(70.0, 0.995)])[0] == "missed"
-    assert status([bench.LessonResult("02_batched_gru", "missing")]) == ("n/a", "n/a")
+    assert status([LessonResult("02_batched_gru", "missing")]) == ("n/a", "n/a")
     big = lesson_02(50.0, 0.995)
     big.peak_mib = 1500.0
     assert status([big])[1] == "missed"
@@ -132,14 +144,14 @@ def test_targets_need_the_accuracy_as_well_as_the_time():
 
 @pytest.mark.parametrize("name, number", [("01_toy_reversal", "01"), ("7_x.ipynb", "07"), ("12_capstone", "12")])
 def test_lesson_numbers(name, number):
-    assert bench.lesson_number(name) == number
+    assert lesson_number(name) == number
 
 
 def test_headlines_match_lessons_by_number():
-    assert bench.headlines_for("04_attention_renamed") == bench.HEADLINES["04_attention"]
-    assert bench.headlines_for("99_unknown") == []
-    assert bench.format_value(0.995, "pct") == "99.5%"
-    assert bench.format_value(None, "pct") == "n/a"
+    assert headlines_for("04_attention_renamed") == HEADLINES["04_attention"]
+    assert headlines_for("99_unknown") == []
+    assert format_value(0.995, "pct") == "99.5%"
+    assert format_value(None, "pct") == "n/a"
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb")), ids=lambda p: p.stem)
@@ -148,11 +160,58 @@ def test_every_lesson_has_headlines_naming_its_own_variables(path):
     import ast
     import builtins
 
-    specs = bench.headlines_for(path.stem)
-    assert specs, f"add {path.stem!r} to HEADLINES in scripts/benchmark.py (the figures the lesson asserts)"
+    specs = headlines_for(path.stem)
+    assert specs, f"add {path.stem!r} to HEADLINES in scripts/bench/headlines.py (the figures the lesson asserts)"
     code = "\n".join(c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code")
     for label, expression, _ in specs:
         names = {n.id for n in ast.walk(ast.parse(expression, mode="eval")) if isinstance(n, ast.Name)}
         for name in names - set(dir(builtins)):
-            assert re.search(rf"\b{re.escape(name)}\b", code), \
+            assert re.search(rf"\b{re.escape(name)}\b", code), (
                 f"HEADLINES[{path.stem!r}] {label!r} reads {name!r}, which {path.name} never defines"
+            )
+
+
+# ------------------------------------------------------------------ the notebook client shared with run_notebooks
+
+
+def test_the_shared_client_runs_a_notebook_in_its_own_folder_with_the_python3_kernel(tmp_path):
+    path = tmp_path / "lesson.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "some-other-kernel", "display_name": "x", "language": "python"}
+    client = nbexec.notebook_client(nb, path, 30, store_widget_state=True)
+    assert client.kernel_name == "python3", "lessons run in this environment's python3 kernel, as nbval does"
+    assert client.resources["metadata"]["path"] == str(tmp_path)
+    assert client.timeout == 30 and client.record_timing is False and client.store_widget_state is True
+
+
+def test_run_notebooks_and_the_benchmark_create_their_clients_in_one_place():
+    """One module builds the client, so the committed notebooks and the benchmark run lessons alike."""
+    builders = sorted(
+        p.relative_to(SCRIPTS).as_posix() for p in SCRIPTS.rglob("*.py") if "NotebookClient(" in p.read_text()
+    )
+    assert builders == ["nbexec.py"], builders
+    for path in (SCRIPTS / "run_notebooks.py", SCRIPTS / "bench" / "lessons.py"):
+        assert "notebook_client(" in path.read_text(), f"{path.name} should run notebooks through nbexec"
+
+
+def test_run_notebooks_saves_a_top_to_bottom_run_made_in_the_notebooks_folder(tmp_path, monkeypatch):
+    folder = tmp_path / "lessons"
+    folder.mkdir()
+    path = write_notebook(folder / "01_fake.ipynb", "import os\nprint(os.path.basename(os.getcwd()))", "1 + 1")
+    monkeypatch.chdir(tmp_path)  # as `make notebooks` runs it: from above the notebooks' folder, a relative path
+    run_notebooks.run(Path("lessons") / path.name, timeout=60)
+    saved = [c for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+    assert [c.execution_count for c in saved] == [1, 2]
+    assert saved[0].outputs[0]["text"] == "lessons\n", "the kernel works in the notebook's folder"
+    assert saved[1].outputs[0]["data"]["text/plain"] == "2"
+    assert all("execution" not in c.metadata for c in saved), "no timings are recorded"
+
+
+def test_the_benchmark_runs_a_lesson_in_its_folder_given_a_relative_path(tmp_path, monkeypatch):
+    folder = tmp_path / "lessons"
+    folder.mkdir()
+    write_notebook(folder / "01_fake.ipynb", "import os\nhere = os.getcwd()")
+    monkeypatch.chdir(tmp_path)
+    result = run_lesson(Path("lessons") / "01_fake.ipynb", [("in its folder", f"here == {str(folder)!r}", "num")])
+    assert result.ok, result.status
+    assert result.value("in its folder") == 1.0, result.headlines
