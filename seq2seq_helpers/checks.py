@@ -21,11 +21,20 @@ from typing import Callable, Sequence
 import torch
 import torch.nn.functional as F
 
+from . import _validate
 from .data import PAD
 
 __all__ = ["check_same", "check_shape", "check_mask", "check_loss", "check_attention"]
 
 PASS, FAIL = "✓", "✗"
+
+
+def _options(strict, atol=0.0, rtol=0.0, name="tensor") -> None:
+    """The arguments every check shares: ``strict`` a bool, tolerances numbers >= 0, ``name`` a string."""
+    _validate.boolean(strict, "strict")
+    _validate.number(atol, "atol", 0.0)
+    _validate.number(rtol, "rtol", 0.0)
+    _validate.string(name, "name", "context")
 
 
 class _Report:
@@ -154,6 +163,15 @@ def check_same(actual, expected, name: str = "tensor", *, atol: float = 1e-5, rt
     ✓ context: dtype torch.float32
     ✗ context: values differ: max |difference| 0.31 at [2, 0, 5] (got 0.12, expected 0.43; allowed 5.4e-05)
     """
+    _options(strict, atol, rtol, name)
+    if not isinstance(expected, torch.Tensor):
+        try:
+            expected = torch.as_tensor(expected)
+        except (TypeError, ValueError, RuntimeError):
+            raise TypeError(f"expected must be a tensor (or numbers torch.as_tensor reads), got "
+                            f"{type(expected).__name__}") from None
+    if expected.dtype.is_complex:
+        raise TypeError("expected must hold real numbers or bools, not complex numbers")
     report = _Report()
     _check_same_into(report, actual, expected, name, atol, rtol)
     return report.finish(strict)
@@ -165,6 +183,12 @@ def check_shape(actual, expected: Sequence, name: str = "tensor", *, strict: boo
     >>> check_shape(encoder_outputs, [batch_size, None, 64], "encoder_outputs")
     ✗ encoder_outputs: shape [4, 7, 32], expected [4, *, 64] (dim 2 differs)
     """
+    _options(strict, name=name)
+    if isinstance(expected, (str, bytes, torch.Tensor)) or not isinstance(expected, Sequence):
+        raise TypeError(f"expected must be a list of sizes (None = any), e.g. [4, None, 64], got {expected!r}")
+    for size in expected:
+        if size is not None:
+            _validate.integer(size, "a size in expected", minimum=0)
     report = _Report()
     want = "[" + ", ".join("*" if s is None else str(s) for s in expected) + "]"
     if not isinstance(actual, torch.Tensor):
@@ -204,12 +228,20 @@ def check_mask(fn_or_mask, lengths=None, max_len: int | None = None, *, strict: 
     without padding, one row, one token) and compares with the reference. ``check_mask(mask, lengths, max_len)``
     checks one mask you already built.
     """
+    _options(strict)
     report = _Report()
     if isinstance(fn_or_mask, torch.Tensor):
         if lengths is None:
             raise TypeError("check_mask(mask, lengths, max_len): give the lengths the mask was built from")
-        lengths = torch.as_tensor(lengths)
-        max_len = fn_or_mask.shape[-1] if max_len is None else max_len
+        if not isinstance(lengths, torch.Tensor):
+            (lengths,) = _validate.id_rows([lengths], "lengths")
+            lengths = torch.tensor(lengths, dtype=torch.long)
+        lengths = _validate.lengths(lengths, "lengths", minimum=0)
+        if fn_or_mask.dim() == 0:
+            raise ValueError("mask must be [batch, max_len], got a 0-d tensor")
+        max_len = fn_or_mask.shape[-1] if max_len is None else _validate.integer(max_len, "max_len", minimum=0)
+        if lengths.numel() and int(lengths.max()) > max_len:
+            raise ValueError(f"lengths holds {int(lengths.max())}, longer than max_len={max_len}")
         cases = [(lengths, max_len, fn_or_mask)]
     elif callable(fn_or_mask):
         cases = []
@@ -274,6 +306,11 @@ def check_loss(fn: Callable, reference: Callable | None = None, *, pad_id: int =
     not change when more padding is added, average over real tokens only, and pass gradients to the logits
     (none to PAD positions).
     """
+    _validate.function(fn, "fn", "(logits, targets) -> scalar loss")
+    if reference is not None:
+        _validate.function(reference, "reference", "(logits, targets) -> scalar loss")
+    _validate.integer(pad_id, "pad_id", minimum=0)
+    _options(strict, atol)
     if reference is None:
         from .training import masked_cross_entropy
 
@@ -415,10 +452,22 @@ def check_attention(weights_or_fn, mask: torch.Tensor | None = None, *, keys: to
     same aspects, that garbage in the padded keys changes nothing, and with ``reference=`` (a module or
     function with the same call) that the results agree.
     """
+    _options(strict, atol)
+    for name, dim in (("query_dim", query_dim), ("key_dim", key_dim)):
+        if dim is not None:
+            _validate.integer(dim, name)
+    if reference is not None:
+        _validate.function(reference, "reference", "(query, keys, mask) -> (context, weights)")
     report = _Report()
     if isinstance(weights_or_fn, torch.Tensor):
         if mask is None:
             raise TypeError("check_attention(weights, mask): give the mask [batch, src_len] too (True = real token)")
+        _validate.tensor(mask, "mask", "[batch, src_len], True on real tokens")
+        if mask.dim() != 2:
+            raise ValueError(f"mask must be [batch, src_len], got shape {list(mask.shape)}")
+        for name, t in (("keys", keys), ("context", context)):
+            if t is not None:
+                _validate.float_tensor(t, name, [mask.shape[0], None, None], "[batch, len, dim]")
         _check_weights_into(report, weights_or_fn, mask.bool(), None, atol)
         if keys is not None and context is not None and isinstance(weights_or_fn, torch.Tensor):
             w = weights_or_fn.detach().reshape(mask.shape[0], -1, mask.shape[1])
