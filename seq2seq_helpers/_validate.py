@@ -150,8 +150,10 @@ def token_ids(tokens, name: str, vocab_size: int | None = None, dims: int = 2) -
         raise ValueError(f"{name} must have shape {shape}, got {list(tokens.shape)}; {fix}")
     if tokens.numel() == 0:
         raise ValueError(f"{name} is empty (shape {list(tokens.shape)}): a batch needs at least one token")
+    lo, hi = int(tokens.min()), int(tokens.max())
+    if lo < 0 and vocab_size is None:
+        raise ValueError(f"{name} holds token id {lo}; token ids are never negative")
     if vocab_size is not None:
-        lo, hi = int(tokens.min()), int(tokens.max())
         if lo < 0 or hi >= vocab_size:
             raise ValueError(f"{name} holds token id {hi if hi >= vocab_size else lo}, outside the vocabulary "
                              f"(valid ids are 0..{vocab_size - 1}); was the data encoded with another Vocab?")
@@ -173,7 +175,7 @@ def lengths(lengths, name: str, batch: int | None = None, width: int | None = No
     return lengths
 
 
-def padded_batch(tokens, lengths_, vocab_size: int | None = None, name: str = "src"):
+def padded_batch(tokens, lengths_, vocab_size: int | None = None, name: str = "src", need_lengths: bool = False):
     """``(tokens, lengths)`` as long tensors, after checking that they describe the same padded batch.
 
     A row's tokens at positions ``< length`` must be real (not PAD) and those at positions ``>= length`` PAD:
@@ -181,6 +183,9 @@ def padded_batch(tokens, lengths_, vocab_size: int | None = None, name: str = "s
     was built by hand, and the model would silently drop real tokens or read ``<pad>`` as data.
     """
     tokens = token_ids(tokens, name, vocab_size)
+    if lengths_ is None and need_lengths:
+        raise TypeError(f"{name}_lengths must be a torch.Tensor of lengths [batch], got None; pad_sequences and "
+                        "collate_pairs return them with the tokens")
     if lengths_ is None:
         return tokens, None
     lengths_ = lengths(lengths_, f"{name}_lengths", tokens.shape[0], tokens.shape[1])
@@ -198,6 +203,17 @@ def padded_batch(tokens, lengths_, vocab_size: int | None = None, name: str = "s
             "if you sorted or shuffled the batch, reorder the lengths with it (or rebuild both with "
             "pad_sequences / collate_pairs)")
     return tokens, lengths_
+
+
+def device(value, name: str = "device") -> torch.device:
+    """A device as ``torch.device`` accepts it: ``'cpu'``, ``'cuda:0'``, a ``torch.device``."""
+    if not isinstance(value, (str, torch.device)):
+        raise TypeError(f"{name} must be a string such as 'cpu' or a torch.device, got {_describe(value)}")
+    try:
+        return torch.device(value)
+    except (RuntimeError, ValueError):
+        raise ValueError(f"{name} {value!r} is not a device; use 'cpu', 'cuda', 'cuda:1', 'mps' or get_device()") \
+            from None
 
 
 def same_device(module, t: torch.Tensor, name: str) -> None:
@@ -370,8 +386,10 @@ def gru_pair(encoder, decoder) -> None:
         if not isinstance(module, torch.nn.Module):
             raise TypeError(f"{name} must be an nn.Module, got {_describe(module)}")
     enc_rnn, dec_rnn = getattr(encoder, "rnn", None), getattr(decoder, "rnn", None)
-    if not (isinstance(enc_rnn, torch.nn.RNNBase) and isinstance(dec_rnn, torch.nn.RNNBase)):
-        return
+    if not (isinstance(enc_rnn, torch.nn.RNNBase) and isinstance(dec_rnn, torch.nn.RNNBase)
+            and callable(getattr(decoder, "step", None))):
+        raise TypeError(f"Seq2Seq needs an encoder and a decoder like EncoderGRU and DecoderGRU (each with an .rnn, "
+                        f"the decoder with .step), got {type(encoder).__name__} and {type(decoder).__name__}")
     if enc_rnn.bidirectional:
         raise ValueError("Seq2Seq needs a one-directional encoder: a bidirectional final state does not fit the "
                          "decoder; use AttentionSeq2Seq with an LSTMEncoder")

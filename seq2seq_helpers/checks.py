@@ -19,7 +19,6 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 import torch
-import torch.nn.functional as F
 
 from . import _validate
 from .data import PAD
@@ -166,6 +165,8 @@ def check_same(actual, expected, name: str = "tensor", *, atol: float = 1e-5, rt
     _options(strict, atol, rtol, name)
     if not isinstance(expected, torch.Tensor):
         try:
+            if expected is None or isinstance(expected, (str, bytes)):
+                raise TypeError
             expected = torch.as_tensor(expected)
         except (TypeError, ValueError, RuntimeError):
             raise TypeError(f"expected must be a tensor (or numbers torch.as_tensor reads), got "

@@ -117,7 +117,7 @@ class Vocab:
         if isinstance(ids, torch.Tensor):
             _validate.integer_dtype(ids, "ids")
             if ids.dim() != 1:
-                raise ValueError(f"decode takes one sequence (a 1-D tensor); got shape {list(ids.shape)}")
+                raise ValueError(f"ids: decode takes one sequence (a 1-D tensor); got shape {list(ids.shape)}")
             ids = ids.tolist()
         (ids,) = _validate.id_rows([ids], "ids")
         out = []
@@ -280,6 +280,8 @@ def make_splits(task: SequenceTask, n_train: int, n_val: int, n_test: int, seed:
     stream of random examples would.
     """
     _validate.instance(task, SequenceTask, "task")
+    for name, value in (("n_train", n_train), ("n_val", n_val), ("n_test", n_test)):
+        _validate.integer(value, name, minimum=0)
     rng = random.Random(_validate.integer(seed, "seed", minimum=0))
     return Splits(
         train=task.sample(n_train, split="train", rng=rng),
@@ -338,6 +340,7 @@ def collate_pairs(pairs: Sequence[tuple[Sequence[int], Sequence[int]]]) -> Batch
     for i, pair in enumerate(pairs):
         if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
             raise TypeError(f"item {i} of the batch is {type(pair).__name__}, expected a (src, tgt) pair")
+        _validate.id_rows(list(pair), f"pairs[{i}]")
     src, src_lengths = pad_sequences([s for s, _ in pairs])
     tgt, tgt_lengths = pad_sequences([list(t) + [EOS] for _, t in pairs])
     return Batch(src, src_lengths, tgt, tgt_lengths)

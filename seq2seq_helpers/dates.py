@@ -80,7 +80,7 @@ def _check_format(fmt) -> str:
     if not isinstance(fmt, str):
         raise TypeError(f"fmt must be one of {FORMATS}, got {type(fmt).__name__}: {fmt!r}")
     if fmt not in FORMATS:
-        raise ValueError(f"unknown date format {fmt!r}; choose one of {FORMATS}")
+        raise ValueError(f"unknown date format fmt={fmt!r}; choose one of {FORMATS}")
     return fmt
 
 

@@ -173,7 +173,10 @@ def edit_distance(prediction, reference) -> int:
     >>> edit_distance("2021-03-03", "2021-03-08"), edit_distance("2021-3-03", "2021-03-03")
     (1, 1)
     """
-    a, b = _as_symbols(prediction, "prediction"), _as_symbols(reference, "reference")
+    return _distance(_as_symbols(prediction, "prediction"), _as_symbols(reference, "reference"))
+
+
+def _distance(a: list, b: list) -> int:
     previous = list(range(len(b) + 1))  # distances from a[:0] to every prefix of b
     for i, x in enumerate(a, start=1):
         current = [i]
@@ -198,7 +201,9 @@ def char_error_rate(predictions, references) -> float:
         raise ValueError(f"got {len(predictions)} predictions but {len(references)} references")
     if not references:
         raise ValueError("cannot score an empty corpus: pass at least one reference")
-    total = sum(len(_as_symbols(r, "reference")) for r in references)
+    refs = [_as_symbols(r, f"references[{i}]") for i, r in enumerate(references)]
+    preds = [_as_symbols(p, f"predictions[{i}]") for i, p in enumerate(predictions)]
+    total = sum(len(r) for r in refs)
     if total == 0:
         raise ValueError("every reference is empty: the character error rate is undefined")
-    return sum(edit_distance(p, r) for p, r in zip(predictions, references)) / total
+    return sum(_distance(p, r) for p, r in zip(preds, refs)) / total

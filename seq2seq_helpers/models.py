@@ -108,7 +108,7 @@ class DecoderState(NamedTuple):
 
 def _encode_packed(module: nn.Module, src: torch.Tensor, src_lengths: torch.Tensor):
     """Shared body of the encoders (lesson 02 §2): embed, pack, run the RNN, unpack to the input width."""
-    src, src_lengths = _validate.padded_batch(src, src_lengths, module.vocab_size, name="src")
+    src, src_lengths = _validate.padded_batch(src, src_lengths, module.vocab_size, name="src", need_lengths=True)
     _validate.same_device(module, src, "src")
     embedded = F.dropout(module.embedding(src), module.dropout, module.training)  # [batch, src_len, emb]
     packed = pack_padded_sequence(embedded, src_lengths.cpu(), batch_first=True, enforce_sorted=False)
@@ -352,6 +352,7 @@ class Seq2Seq(_Seq2SeqBase):
 
     def decode_step(self, prev_tokens: torch.Tensor, state: DecoderState):
         # prev_tokens: [batch]
+        _validate.instance(state, DecoderState, "state", " (what encode returns)")
         logits, hidden = self.decoder.step(prev_tokens, state.hidden)  # [batch, vocab], [layers, batch, hid]
         return logits, state._replace(hidden=hidden), None
 
@@ -390,6 +391,7 @@ class AttentionSeq2Seq(_Seq2SeqBase):
 
     def decode_step(self, prev_tokens: torch.Tensor, state: DecoderState):
         # prev_tokens: [batch]
+        _validate.instance(state, DecoderState, "state", " (what encode returns)")
         logits, hidden, attention = self.decoder.step(prev_tokens, state.hidden, state.encoder_outputs,
                                                       state.src_mask, state.attention_keys)
         # logits [batch, vocab], hidden (h, c), attention [batch, src_len]
@@ -403,5 +405,6 @@ class AttentionSeq2Seq(_Seq2SeqBase):
     def forward(self, src: torch.Tensor, src_lengths: torch.Tensor, tgt: torch.Tensor,
                 teacher_forcing_ratio: float = 1.0, return_attention: bool = False):
         # src: [batch, src_len], src_lengths: [batch], tgt: [batch, tgt_len] ending in EOS
+        _validate.boolean(return_attention, "return_attention")
         logits, attention = self._run(src, src_lengths, tgt, teacher_forcing_ratio)
         return (logits, attention) if return_attention else logits

@@ -10,6 +10,13 @@ from . import _validate
 from .training import History
 
 
+def _axes(ax) -> None:
+    from matplotlib.axes import Axes
+
+    if ax is not None and not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes (e.g. from plt.subplots()) or None, got {type(ax).__name__}")
+
+
 def _title(title) -> None:
     if title is not None and not isinstance(title, str):
         raise TypeError(f"title must be a string or None, got {type(title).__name__}")
@@ -99,7 +106,7 @@ def draw_seq2seq(src: str, tgt: str, title: str | None = None):
     _validate.string(tgt, "tgt", "cba", allow_empty=True)
     _title(title)
     if not src or not tgt:
-        raise ValueError("draw_seq2seq needs a non-empty source and target, e.g. draw_seq2seq('abc', 'cba')")
+        raise ValueError("draw_seq2seq needs a non-empty source src and target tgt, e.g. draw_seq2seq('abc', 'cba')")
     n_src, n_tgt = len(src), len(tgt) + 1
     fig, ax = plt.subplots(figsize=(1.0 * (n_src + n_tgt) + 1.5, 2.6))
     cell = dict(boxstyle="round,pad=0.35", linewidth=1.2)
@@ -159,6 +166,7 @@ def plot_attention(weights, src_tokens, out_tokens, ax=None, title: str | None =
     if highlight_step is not None:
         _validate.integer(highlight_step, "highlight_step", minimum=None)
     _title(title)
+    _axes(ax)
     src_tokens, out_tokens = list(src_tokens), list(out_tokens)
     if len(out_tokens) > matrix.shape[0] or len(src_tokens) > matrix.shape[1]:
         raise ValueError(f"{len(out_tokens)} output and {len(src_tokens)} source tokens do not fit weights of shape "
@@ -222,6 +230,9 @@ def plot_beam_tree(history, itos, best=None, upto_step: int | None = None, ax=No
     if upto_step is not None:
         _validate.integer(upto_step, "upto_step", minimum=None)
     _title(title)
+    _axes(ax)
+    if best is not None:
+        (best,) = _validate.id_rows([best.tolist() if hasattr(best, "tolist") else best], "best")
     if upto_step is not None and not 0 <= upto_step < len(history):
         raise ValueError(f"upto_step must be between 0 and {len(history) - 1}, got {upto_step}")
     last = len(history) - 1 if upto_step is None else upto_step

@@ -38,9 +38,11 @@ def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, pad_id: in
     if logits.device != targets.device:
         raise ValueError(f"logits are on {logits.device} but targets on {targets.device}; move both to one device")
     if targets.numel() and (int(targets.max()) >= logits.shape[-1] or int(targets.min()) < 0):
-        raise ValueError(f"targets hold ids outside 0..{logits.shape[-1] - 1}, the model's vocabulary")
+        raise ValueError(f"targets hold ids outside 0..{logits.shape[-1] - 1}, the model's vocabulary (the last "
+                         f"dim of logits, {logits.shape[-1]})")
     if not bool((targets != pad_id).any()):
-        raise ValueError("every target token is padding: there is nothing to learn from this batch")
+        raise ValueError("every target token is padding (targets == pad_id everywhere): there is nothing to learn "
+                         "from this batch")
     return F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=pad_id)  # PAD positions ignored
 
 
@@ -214,6 +216,10 @@ def fit(
     _validate.integer(warmup_steps, "warmup_steps", minimum=0)
     if clip_grad_norm is not None:
         _validate.number(clip_grad_norm, "clip_grad_norm", 0.0, low_open=True, hint=" (or None for no clipping)")
+    if device is not None:
+        _validate.device(device)
+    _validate.string(desc, "desc", "training", allow_empty=True)
+    _validate.boolean(progress, "progress")
     if isinstance(batches, (str, bytes, torch.Tensor)) or not (callable(batches) or hasattr(batches, "__iter__")):
         raise TypeError(f"batches must be an iterable of batches (a list, a DataLoader) or a function step -> batch, "
                         f"got {type(batches).__name__}")
@@ -223,6 +229,8 @@ def fit(
         scheduler = None
     elif isinstance(lr_schedule, str):
         raise ValueError(f"unknown lr_schedule {lr_schedule!r}: use 'cosine', None, or a torch LR scheduler")
+    elif not callable(getattr(lr_schedule, "step", None)):
+        raise TypeError(f"lr_schedule must be 'cosine', None, or a torch LR scheduler, got {lr_schedule!r}")
     else:
         scheduler = lr_schedule
 
@@ -336,6 +344,8 @@ def evaluate(model, pairs, *, device=None, batch_size: int = 1000, max_len: int 
             raise TypeError(f"pairs[{i}] is {type(pair).__name__}, expected a (src, tgt) pair of id lists")
     _validate.integer(batch_size, "batch_size")
     _validate.boolean(by_length, "by_length")
+    if device is not None:
+        _validate.device(device)
     if max_len is not None:
         _validate.integer(max_len, "max_len")
     if max_len is None:

@@ -99,6 +99,7 @@ def _pick_device(prefer: str | None) -> torch.device:
 def count_parameters(model: torch.nn.Module, trainable_only: bool = True) -> int:
     """Number of (trainable) parameters in ``model``."""
     if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"count_parameters expects a torch.nn.Module, got {type(model).__name__}")
+        raise TypeError(f"model must be a torch.nn.Module (count_parameters counts its parameters), got "
+                        f"{type(model).__name__}")
     _validate.boolean(trainable_only, "trainable_only")
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)

@@ -10,6 +10,7 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from references import beam_search_reference
 from torch import nn
 
 from seq2seq_helpers.data import EOS, PAD, pad_sequences
@@ -17,8 +18,6 @@ from seq2seq_helpers.decoding import BeamResult, beam_search, greedy_decode, seq
 from seq2seq_helpers.models import (
     AttentionDecoder, AttentionSeq2Seq, DecoderGRU, DecoderState, EncoderGRU, LSTMEncoder, Seq2Seq,
 )
-
-from references import beam_search_reference
 
 A, B = 3, 4  # the two data tokens of the stub vocabulary
 STUB_VOCAB = 5  # PAD, SOS, EOS, A, B
