@@ -153,7 +153,8 @@ def _check_same_into(report: _Report, actual, expected, name: str, atol: float, 
 
 def check_same(actual, expected, name: str = "tensor", *, atol: float = 1e-5, rtol: float = 1e-4,
                strict: bool = False) -> bool:
-    """Compare your tensor with the expected one: shape, kind of dtype (bool / integer / float) and values.
+    """Compare your tensor with the expected one: shape, kind of dtype (bool / integer / float) and values
+    (lesson 04 §1 compares the notebook's attention with the package's; lesson 05 §3 the hand-written beam).
 
     Float values may differ by ``atol + rtol * |expected|``; the line says the largest difference and where.
 
@@ -179,7 +180,7 @@ def check_same(actual, expected, name: str = "tensor", *, atol: float = 1e-5, rt
 
 
 def check_shape(actual, expected: Sequence, name: str = "tensor", *, strict: bool = False) -> bool:
-    """Check a tensor's shape; ``None`` in ``expected`` matches any size.
+    """Check a tensor's shape; ``None`` in ``expected`` matches any size (for the learner's own shape trails).
 
     >>> check_shape(encoder_outputs, [batch_size, None, 64], "encoder_outputs")
     ✗ encoder_outputs: shape [4, 7, 32], expected [4, *, 64] (dim 2 differs)
@@ -223,7 +224,8 @@ MASK_CASES = [([3, 1], 4), ([1, 7, 3, 7], 9), ([5, 5], 5), ([1], 1), ([2, 6, 4],
 
 
 def check_mask(fn_or_mask, lengths=None, max_len: int | None = None, *, strict: bool = False) -> bool:
-    """Check a padding mask: True on real tokens, False on padding, shape [batch, max_len], dtype bool.
+    """Check a padding mask: True on real tokens, False on padding, shape [batch, max_len], dtype bool
+    (lesson 02, exercise 1).
 
     ``check_mask(padding_mask)`` calls your function ``padding_mask(lengths, max_len)`` on five batches (with and
     without padding, one row, one token) and compares with the reference. ``check_mask(mask, lengths, max_len)``
@@ -300,7 +302,8 @@ def _loss_cases(pad_id: int):
 
 def check_loss(fn: Callable, reference: Callable | None = None, *, pad_id: int = PAD, atol: float = 1e-5,
                strict: bool = False) -> bool:
-    """Check a masked loss ``fn(logits [batch, tgt_len, vocab], targets [batch, tgt_len]) -> scalar``.
+    """Check a masked loss ``fn(logits [batch, tgt_len, vocab], targets [batch, tgt_len]) -> scalar``
+    (lesson 02, exercise 2).
 
     Compares with the reference (``masked_cross_entropy``: mean cross-entropy over the non-PAD targets) on a
     batch without and with padding, and checks what a masked loss must do: ignore the logits at PAD positions,
@@ -442,7 +445,7 @@ def check_attention(weights_or_fn, mask: torch.Tensor | None = None, *, keys: to
                     context: torch.Tensor | None = None, reference: Callable | None = None,
                     query_dim: int | None = None, key_dim: int | None = None, atol: float = 1e-5,
                     strict: bool = False) -> bool:
-    """Check attention weights, or a whole attention function.
+    """Check attention weights, or a whole attention function (lesson 04 §1 and exercise 1).
 
     ``check_attention(weights, mask)``: weights ``[batch, tgt_len, src_len]`` against the mask ``[batch,
     src_len]`` (True on real tokens): shape, no NaN, >= 0, sum to 1 over real positions, 0 on padding; with

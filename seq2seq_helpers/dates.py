@@ -113,7 +113,7 @@ def _check_range(first: datetime.date, last: datetime.date) -> None:
 def render(date: datetime.date, locale: str, fmt: str) -> str:
     """``date`` written as people in ``locale`` write it, in babel's named format ``fmt`` (see ``FORMATS``).
 
-    No-break and thin spaces become plain spaces and invisible direction marks are dropped.
+    No-break and thin spaces become plain spaces and invisible direction marks are dropped (lesson 06 §1).
     """
     from babel.dates import format_date
 
@@ -130,7 +130,8 @@ def make_example(date: datetime.date, locale: str, fmt: str) -> DateExample:
 
 
 def split_of_date(date: datetime.date, val_fraction: float = 0.1, test_fraction: float = 0.1) -> str:
-    """``"train"``, ``"val"`` or ``"test"``, from a stable hash of the ISO date (the same on every machine)."""
+    """``"train"``, ``"val"`` or ``"test"``, from a stable hash of the ISO date (the same on every machine);
+    lesson 06 §1, "Splits that cannot leak"."""
     _check_date(date)
     _fractions(val_fraction, test_fraction)
     return _split(date, val_fraction, test_fraction)
@@ -274,7 +275,7 @@ def build_vocabs(examples: Iterable[DateExample]) -> tuple[Vocab, Vocab]:
 
 def encode_examples(examples: Iterable[DateExample], src_vocab: Vocab,
                     tgt_vocab: Vocab) -> list[tuple[list[int], list[int]]]:
-    """``(src ids, tgt ids)`` pairs for :func:`seq2seq_helpers.data.collate_pairs`.
+    """``(src ids, tgt ids)`` pairs for :func:`seq2seq_helpers.data.collate_pairs` (lesson 06 §1).
 
     A character the vocabulary does not know raises a ``ValueError`` that names it.
     """
@@ -286,7 +287,8 @@ def encode_examples(examples: Iterable[DateExample], src_vocab: Vocab,
 
 
 def length_bucket(text: str, edges: Sequence[int] = (15, 20, 25, 30)) -> str:
-    """A label for the length of ``text``: ``"<=15"``, ``"16-20"``, ..., ``">30"`` with the default edges."""
+    """A label for the length of ``text``: ``"<=15"``, ``"16-20"``, ..., ``">30"`` with the default edges
+    (lesson 06 §3, errors by length)."""
     if not isinstance(text, str):
         raise TypeError(f"text must be a string, got {type(text).__name__}")
     if isinstance(edges, (str, bytes)) or not isinstance(edges, Iterable):
