@@ -109,10 +109,10 @@ def function(value, name: str, signature: str) -> Any:
 def implements(value, protocol, name: str, what: str) -> Any:
     """``value`` has every method of the ``typing.Protocol`` ``protocol`` (runtime-checkable)."""
     if not isinstance(value, protocol):
-        methods = [m for m in protocol.__protocol_attrs__ if not m.startswith("_")] \
-            if hasattr(protocol, "__protocol_attrs__") else []
-        missing = [m for m in sorted(methods) if not hasattr(value, m)]
-        raise TypeError(f"{name} must be {what}; {type(value).__name__} has no {', '.join(missing) or 'such methods'}")
+        members = {n for base in protocol.__mro__ if base.__module__ not in ("typing", "builtins")
+                   for n in [*vars(base), *getattr(base, "__annotations__", {})] if not n.startswith("_")}
+        missing = sorted(n for n in members if not hasattr(value, n))
+        raise TypeError(f"{name} must be {what}; {type(value).__name__} has no {', '.join(missing)}")
     return value
 
 
