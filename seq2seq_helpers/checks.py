@@ -19,13 +19,21 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 import torch
-import torch.nn.functional as F
 
+from . import _validate
 from .data import PAD
 
 __all__ = ["check_same", "check_shape", "check_mask", "check_loss", "check_attention"]
 
 PASS, FAIL = "✓", "✗"
+
+
+def _options(strict, atol=0.0, rtol=0.0, name="tensor") -> None:
+    """The arguments every check shares: ``strict`` a bool, tolerances numbers >= 0, ``name`` a string."""
+    _validate.boolean(strict, "strict")
+    _validate.number(atol, "atol", 0.0)
+    _validate.number(rtol, "rtol", 0.0)
+    _validate.string(name, "name", "context")
 
 
 class _Report:
@@ -145,7 +153,8 @@ def _check_same_into(report: _Report, actual, expected, name: str, atol: float, 
 
 def check_same(actual, expected, name: str = "tensor", *, atol: float = 1e-5, rtol: float = 1e-4,
                strict: bool = False) -> bool:
-    """Compare your tensor with the expected one: shape, kind of dtype (bool / integer / float) and values.
+    """Compare your tensor with the expected one: shape, kind of dtype (bool / integer / float) and values
+    (lesson 04 §1 compares the notebook's attention with the package's; lesson 05 §3 the hand-written beam).
 
     Float values may differ by ``atol + rtol * |expected|``; the line says the largest difference and where.
 
@@ -154,17 +163,34 @@ def check_same(actual, expected, name: str = "tensor", *, atol: float = 1e-5, rt
     ✓ context: dtype torch.float32
     ✗ context: values differ: max |difference| 0.31 at [2, 0, 5] (got 0.12, expected 0.43; allowed 5.4e-05)
     """
+    _options(strict, atol, rtol, name)
+    if not isinstance(expected, torch.Tensor):
+        try:
+            if expected is None or isinstance(expected, (str, bytes)):
+                raise TypeError
+            expected = torch.as_tensor(expected)
+        except (TypeError, ValueError, RuntimeError):
+            raise TypeError(f"expected must be a tensor (or numbers torch.as_tensor reads), got "
+                            f"{type(expected).__name__}") from None
+    if expected.dtype.is_complex:
+        raise TypeError("expected must hold real numbers or bools, not complex numbers")
     report = _Report()
     _check_same_into(report, actual, expected, name, atol, rtol)
     return report.finish(strict)
 
 
 def check_shape(actual, expected: Sequence, name: str = "tensor", *, strict: bool = False) -> bool:
-    """Check a tensor's shape; ``None`` in ``expected`` matches any size.
+    """Check a tensor's shape; ``None`` in ``expected`` matches any size (for the learner's own shape trails).
 
     >>> check_shape(encoder_outputs, [batch_size, None, 64], "encoder_outputs")
     ✗ encoder_outputs: shape [4, 7, 32], expected [4, *, 64] (dim 2 differs)
     """
+    _options(strict, name=name)
+    if isinstance(expected, (str, bytes, torch.Tensor)) or not isinstance(expected, Sequence):
+        raise TypeError(f"expected must be a list of sizes (None = any), e.g. [4, None, 64], got {expected!r}")
+    for size in expected:
+        if size is not None:
+            _validate.integer(size, "a size in expected", minimum=0)
     report = _Report()
     want = "[" + ", ".join("*" if s is None else str(s) for s in expected) + "]"
     if not isinstance(actual, torch.Tensor):
@@ -198,18 +224,27 @@ MASK_CASES = [([3, 1], 4), ([1, 7, 3, 7], 9), ([5, 5], 5), ([1], 1), ([2, 6, 4],
 
 
 def check_mask(fn_or_mask, lengths=None, max_len: int | None = None, *, strict: bool = False) -> bool:
-    """Check a padding mask: True on real tokens, False on padding, shape [batch, max_len], dtype bool.
+    """Check a padding mask: True on real tokens, False on padding, shape [batch, max_len], dtype bool
+    (lesson 02, exercise 1).
 
     ``check_mask(padding_mask)`` calls your function ``padding_mask(lengths, max_len)`` on five batches (with and
     without padding, one row, one token) and compares with the reference. ``check_mask(mask, lengths, max_len)``
     checks one mask you already built.
     """
+    _options(strict)
     report = _Report()
     if isinstance(fn_or_mask, torch.Tensor):
         if lengths is None:
             raise TypeError("check_mask(mask, lengths, max_len): give the lengths the mask was built from")
-        lengths = torch.as_tensor(lengths)
-        max_len = fn_or_mask.shape[-1] if max_len is None else max_len
+        if not isinstance(lengths, torch.Tensor):
+            (lengths,) = _validate.id_rows([lengths], "lengths")
+            lengths = torch.tensor(lengths, dtype=torch.long)
+        lengths = _validate.lengths(lengths, "lengths", minimum=0)
+        if fn_or_mask.dim() == 0:
+            raise ValueError("mask must be [batch, max_len], got a 0-d tensor")
+        max_len = fn_or_mask.shape[-1] if max_len is None else _validate.integer(max_len, "max_len", minimum=0)
+        if lengths.numel() and int(lengths.max()) > max_len:
+            raise ValueError(f"lengths holds {int(lengths.max())}, longer than max_len={max_len}")
         cases = [(lengths, max_len, fn_or_mask)]
     elif callable(fn_or_mask):
         cases = []
@@ -267,13 +302,19 @@ def _loss_cases(pad_id: int):
 
 def check_loss(fn: Callable, reference: Callable | None = None, *, pad_id: int = PAD, atol: float = 1e-5,
                strict: bool = False) -> bool:
-    """Check a masked loss ``fn(logits [batch, tgt_len, vocab], targets [batch, tgt_len]) -> scalar``.
+    """Check a masked loss ``fn(logits [batch, tgt_len, vocab], targets [batch, tgt_len]) -> scalar``
+    (lesson 02, exercise 2).
 
     Compares with the reference (``masked_cross_entropy``: mean cross-entropy over the non-PAD targets) on a
     batch without and with padding, and checks what a masked loss must do: ignore the logits at PAD positions,
     not change when more padding is added, average over real tokens only, and pass gradients to the logits
     (none to PAD positions).
     """
+    _validate.function(fn, "fn", "(logits, targets) -> scalar loss")
+    if reference is not None:
+        _validate.function(reference, "reference", "(logits, targets) -> scalar loss")
+    _validate.integer(pad_id, "pad_id", minimum=0)
+    _options(strict, atol)
     if reference is None:
         from .training import masked_cross_entropy
 
@@ -404,7 +445,7 @@ def check_attention(weights_or_fn, mask: torch.Tensor | None = None, *, keys: to
                     context: torch.Tensor | None = None, reference: Callable | None = None,
                     query_dim: int | None = None, key_dim: int | None = None, atol: float = 1e-5,
                     strict: bool = False) -> bool:
-    """Check attention weights, or a whole attention function.
+    """Check attention weights, or a whole attention function (lesson 04 §1 and exercise 1).
 
     ``check_attention(weights, mask)``: weights ``[batch, tgt_len, src_len]`` against the mask ``[batch,
     src_len]`` (True on real tokens): shape, no NaN, >= 0, sum to 1 over real positions, 0 on padding; with
@@ -415,10 +456,22 @@ def check_attention(weights_or_fn, mask: torch.Tensor | None = None, *, keys: to
     same aspects, that garbage in the padded keys changes nothing, and with ``reference=`` (a module or
     function with the same call) that the results agree.
     """
+    _options(strict, atol)
+    for name, dim in (("query_dim", query_dim), ("key_dim", key_dim)):
+        if dim is not None:
+            _validate.integer(dim, name)
+    if reference is not None:
+        _validate.function(reference, "reference", "(query, keys, mask) -> (context, weights)")
     report = _Report()
     if isinstance(weights_or_fn, torch.Tensor):
         if mask is None:
             raise TypeError("check_attention(weights, mask): give the mask [batch, src_len] too (True = real token)")
+        _validate.tensor(mask, "mask", "[batch, src_len], True on real tokens")
+        if mask.dim() != 2:
+            raise ValueError(f"mask must be [batch, src_len], got shape {list(mask.shape)}")
+        for name, t in (("keys", keys), ("context", context)):
+            if t is not None:
+                _validate.float_tensor(t, name, [mask.shape[0], None, None], "[batch, len, dim]")
         _check_weights_into(report, weights_or_fn, mask.bool(), None, atol)
         if keys is not None and context is not None and isinstance(weights_or_fn, torch.Tensor):
             w = weights_or_fn.detach().reshape(mask.shape[0], -1, mask.shape[1])

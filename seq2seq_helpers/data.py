@@ -19,13 +19,19 @@ from typing import Callable, Iterable, NamedTuple, Sequence
 
 import torch
 
+from . import _validate
+
 PAD, SOS, EOS = 0, 1, 2
 SPECIAL_TOKENS = ("<pad>", "<sos>", "<eos>")
 NUM_SPECIAL = len(SPECIAL_TOKENS)
 
 
 class Vocab:
-    """Maps tokens (strings) to ids and back. Ids 0-2 are always PAD, SOS, EOS.
+    """Maps tokens (strings) to ids and back. Ids 0-2 are always PAD, SOS, EOS (lesson 01 §2).
+
+    ``sep`` joins tokens into text and splits text into tokens: ``""`` for characters, ``" "`` for words.
+    Every text ``decode`` writes, ``encode`` reads back as the same ids, so a token may not contain ``sep``
+    nor end with the start of a multi-character ``sep`` (``"a-"`` with ``sep="--"`` would split wrongly).
 
     >>> v = Vocab("abc")
     >>> v.encode("cab")
@@ -35,6 +41,13 @@ class Vocab:
     """
 
     def __init__(self, tokens: Iterable[str], sep: str = ""):
+        sep = _validate.string(sep, "sep", " ", allow_empty=True)
+        if isinstance(tokens, (str, bytes)) and sep:
+            raise TypeError(f"tokens must be a list of strings when sep={sep!r}, got the string {tokens!r}; "
+                            f"pass {tokens.split(sep) if isinstance(tokens, str) else 'a list'}")
+        if isinstance(tokens, torch.Tensor) or not isinstance(tokens, Iterable):
+            raise TypeError(f"tokens must be an iterable of strings such as 'abc' or ['cat', 'dog'], got "
+                            f"{type(tokens).__name__}")
         tokens = list(tokens)
         if not tokens:
             raise ValueError("a Vocab needs at least one data token")
@@ -46,6 +59,11 @@ class Vocab:
             if sep and sep in tok:
                 raise ValueError(f"token {tok!r} contains the separator {sep!r}: text holding it could not be "
                                  "encoded back")
+            clash = [sep[:i] for i in range(1, len(sep)) if tok.endswith(sep[:i])]
+            if clash:
+                raise ValueError(f"token {tok!r} ends with {clash[-1]!r}, the start of the separator {sep!r}: "
+                                 f"{tok!r} + {sep!r} + the next token would split in the wrong place, so decoded "
+                                 "text could not be encoded back; choose a separator that no token ends into")
             if sep == "" and len(tok) != 1:
                 raise ValueError(
                     f"token {tok!r} has several characters but sep='' splits text into single characters; "
@@ -74,10 +92,14 @@ class Vocab:
     def tokenize(self, text: str | Sequence[str]) -> list[str]:
         if isinstance(text, str):
             return list(text) if self.sep == "" else text.split(self.sep)
+        if isinstance(text, (bytes, torch.Tensor)) or not isinstance(text, Sequence):
+            raise TypeError(f"text must be a string or a list of tokens, got {type(text).__name__}; "
+                            "to turn ids into text use decode")
         return list(text)
 
     def encode(self, text: str | Sequence[str], add_eos: bool = False) -> list[int]:
         """Token ids for ``text`` (a string, split by ``sep``, or a list of tokens)."""
+        _validate.boolean(add_eos, "add_eos")
         ids = []
         for tok in self.tokenize(text):
             if tok not in self.stoi or self.stoi[tok] < NUM_SPECIAL:
@@ -90,13 +112,16 @@ class Vocab:
 
     def decode(self, ids: Iterable[int] | torch.Tensor, stop_at_eos: bool = True, keep_specials: bool = False) -> str:
         """Readable text for ``ids``: stops at the first EOS and drops PAD/SOS unless told otherwise."""
+        _validate.boolean(stop_at_eos, "stop_at_eos")
+        _validate.boolean(keep_specials, "keep_specials")
         if isinstance(ids, torch.Tensor):
+            _validate.integer_dtype(ids, "ids")
             if ids.dim() != 1:
-                raise ValueError(f"decode takes one sequence (a 1-D tensor); got shape {list(ids.shape)}")
+                raise ValueError(f"ids: decode takes one sequence (a 1-D tensor); got shape {list(ids.shape)}")
             ids = ids.tolist()
+        (ids,) = _validate.id_rows([ids], "ids")
         out = []
         for i in ids:
-            i = int(i)
             self.check_id(i)
             if i == EOS and stop_at_eos:
                 if keep_specials:
@@ -110,6 +135,7 @@ class Vocab:
         return joiner.join(out)
 
     def check_id(self, i: int) -> None:
+        _validate.integer(i, "token id", minimum=None)
         if not 0 <= i < len(self):
             raise ValueError(f"token id {i} is outside the vocabulary (valid ids are 0..{len(self) - 1})")
 
@@ -117,11 +143,7 @@ class Vocab:
     def letters(cls, num_symbols: int) -> "Vocab":
         """A vocabulary of ``num_symbols`` single letters ``a, b, c, ...`` (up to 52, lower then upper case)."""
         alphabet = string.ascii_lowercase + string.ascii_uppercase
-        if isinstance(num_symbols, bool) or not isinstance(num_symbols, int):
-            raise TypeError(f"num_symbols must be an int, got {type(num_symbols).__name__}")
-        if not 1 <= num_symbols <= len(alphabet):
-            raise ValueError(f"num_symbols must be between 1 and {len(alphabet)}, got {num_symbols}")
-        return cls(alphabet[:num_symbols])
+        return cls(alphabet[:_validate.integer(num_symbols, "num_symbols", 1, len(alphabet))])
 
 
 # ---------------------------------------------------------------------------------------------- tasks
@@ -135,13 +157,26 @@ TASKS: dict[str, Callable[[list[int]], list[int]]] = {
 SPLITS = ("train", "val", "test")
 
 
+def _fractions(val_fraction, test_fraction) -> None:
+    for name, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
+        _validate.number(value, name, 0.0, 1.0, high_open=True)
+    if val_fraction + test_fraction >= 1:
+        raise ValueError(f"val_fraction + test_fraction = {val_fraction + test_fraction} leaves no training data; "
+                         "keep their sum below 1")
+
+
 def split_of(src: Sequence[int], val_fraction: float = 0.1, test_fraction: float = 0.1) -> str:
     """Which split a source sequence belongs to, decided by a stable hash of its ids.
 
     Every sequence has exactly one split, on every machine and in every run, so a test sequence can
-    never be sampled for training, however much training data is drawn.
+    never be sampled for training, however much training data is drawn (lesson 01 §2).
     """
-    ids = [int(t) for t in src]  # a tensor or NumPy row must land in the same split as the same list of ints
+    _fractions(val_fraction, test_fraction)
+    if isinstance(src, torch.Tensor):
+        _validate.integer_dtype(src, "src")
+        src = src.tolist()
+    # a NumPy row must land in the same split as the same list of ints (the ids are hashed as text)
+    (ids,) = _validate.id_rows([src], "src")
     bucket = zlib.crc32(bytes(str(ids), "ascii")) % 10_000 / 10_000
     if bucket < test_fraction:
         return "test"
@@ -152,7 +187,7 @@ def split_of(src: Sequence[int], val_fraction: float = 0.1, test_fraction: float
 
 @dataclass
 class SequenceTask:
-    """A toy seq2seq task over a vocabulary: random source sequences, target = ``TASKS[name](src)``.
+    """A toy seq2seq task over a vocabulary: random source sequences, target = ``TASKS[name](src)`` (lesson 01 §2).
 
     >>> task = SequenceTask(Vocab.letters(10), "reverse", min_len=3, max_len=5)
     >>> src, tgt = task.sample(1, seed=0)[0]
@@ -168,21 +203,13 @@ class SequenceTask:
     test_fraction: float = 0.1
 
     def __post_init__(self):
-        if not isinstance(self.vocab, Vocab):
-            raise TypeError(f"vocab must be a Vocab, got {type(self.vocab).__name__}")
-        if self.name not in TASKS:
-            raise ValueError(f"unknown task {self.name!r}; choose one of {sorted(TASKS)}")
-        for attr in ("min_len", "max_len"):
-            value = getattr(self, attr)
-            if isinstance(value, bool) or not isinstance(value, int):
-                raise TypeError(f"{attr} must be an int, got {value!r}")
-        if self.min_len < 1:
-            raise ValueError(f"min_len must be at least 1 (empty sequences have nothing to learn), got {self.min_len}")
+        _validate.instance(self.vocab, Vocab, "vocab")
+        _validate.one_of(self.name, "name (the task)", sorted(TASKS))
+        _validate.integer(self.min_len, "min_len")
+        _validate.integer(self.max_len, "max_len")
         if self.max_len < self.min_len:
             raise ValueError(f"max_len ({self.max_len}) must be >= min_len ({self.min_len})")
-        if not (0 <= self.val_fraction < 1 and 0 <= self.test_fraction < 1
-                and self.val_fraction + self.test_fraction < 1):
-            raise ValueError("val_fraction and test_fraction must be in [0, 1) and leave room for training data")
+        _fractions(self.val_fraction, self.test_fraction)
 
     def target(self, src: Sequence[int]) -> list[int]:
         return TASKS[self.name](list(src))
@@ -205,14 +232,18 @@ class SequenceTask:
         Lengths are uniform in ``[min_len, max_len]`` (the task's range unless overridden); ``unique=True``
         returns distinct sources and raises ``ValueError`` if the split cannot supply that many.
         """
-        if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-            raise ValueError(f"n must be a non-negative int, got {n!r}")
-        if split is not None and split not in SPLITS:
-            raise ValueError(f"split must be one of {SPLITS} or None, got {split!r}")
-        lo = self.min_len if min_len is None else min_len
-        hi = self.max_len if max_len is None else max_len
-        if lo < 1 or hi < lo:
-            raise ValueError(f"need 1 <= min_len <= max_len, got min_len={lo}, max_len={hi}")
+        _validate.integer(n, "n", minimum=0)
+        if split is not None:
+            _validate.one_of(split, "split", SPLITS + (None,))
+        _validate.boolean(unique, "unique")
+        lo = self.min_len if min_len is None else _validate.integer(min_len, "min_len")
+        hi = self.max_len if max_len is None else _validate.integer(max_len, "max_len")
+        if hi < lo:
+            raise ValueError(f"need min_len <= max_len, got min_len={lo}, max_len={hi}")
+        if rng is not None:
+            _validate.instance(rng, random.Random, "rng", " (or leave it out and pass seed)")
+        elif seed is not None:
+            _validate.integer(seed, "seed", minimum=0)
         rng = rng or random.Random(seed)
         ids = list(self.vocab.data_ids)
         pairs, seen = [], set()
@@ -248,7 +279,10 @@ def make_splits(task: SequenceTask, n_train: int, n_val: int, n_test: int, seed:
     Validation and test sets hold distinct sequences; the training set may repeat a sequence, as a
     stream of random examples would.
     """
-    rng = random.Random(seed)
+    _validate.instance(task, SequenceTask, "task")
+    for name, value in (("n_train", n_train), ("n_val", n_val), ("n_test", n_test)):
+        _validate.integer(value, name, minimum=0)
+    rng = random.Random(_validate.integer(seed, "seed", minimum=0))
     return Splits(
         train=task.sample(n_train, split="train", rng=rng),
         val=task.sample(n_val, split="val", unique=True, rng=rng),
@@ -260,15 +294,18 @@ def make_splits(task: SequenceTask, n_train: int, n_val: int, n_test: int, seed:
 
 
 def pad_sequences(seqs: Sequence[Sequence[int]], pad_id: int = PAD) -> tuple[torch.Tensor, torch.Tensor]:
-    """Pad id lists to one tensor: returns ``tokens [batch, max_len]`` and ``lengths [batch]``."""
-    if isinstance(seqs, torch.Tensor) or isinstance(seqs, (str, bytes)):
-        raise TypeError("pad_sequences takes a list of id lists, e.g. [[3, 4], [5]]")
-    seqs = [list(s) for s in seqs]
+    """Pad id lists to one tensor: returns ``tokens [batch, max_len]`` and ``lengths [batch]`` (lesson 02 §1)."""
+    if isinstance(seqs, torch.Tensor) or isinstance(seqs, (str, bytes)) or not isinstance(seqs, Iterable):
+        raise TypeError(f"pad_sequences takes a list of id lists, e.g. [[3, 4], [5]], got {type(seqs).__name__}")
+    pad_id = _validate.integer(pad_id, "pad_id", minimum=0)
+    seqs = _validate.id_rows(list(seqs), "seqs")
     if not seqs:
         raise ValueError("cannot pad an empty batch: pass at least one sequence")
     for i, s in enumerate(seqs):
         if not s:
             raise ValueError(f"sequence {i} of the batch is empty; every sequence needs at least one token")
+        if min(s) < 0:
+            raise ValueError(f"sequence {i} holds the id {min(s)}: token ids are never negative")
     lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
     tokens = torch.full((len(seqs), int(lengths.max())), pad_id, dtype=torch.long)
     for i, s in enumerate(seqs):
@@ -294,12 +331,16 @@ class Batch(NamedTuple):
 
 
 def collate_pairs(pairs: Sequence[tuple[Sequence[int], Sequence[int]]]) -> Batch:
-    """``DataLoader`` collate function: pads sources and targets (with EOS appended) of a list of pairs."""
+    """``DataLoader`` collate function: pads sources and targets (with EOS appended) of a list of pairs
+    (lesson 02 §4)."""
+    if isinstance(pairs, (str, bytes, torch.Tensor)) or not isinstance(pairs, Sequence):
+        raise TypeError(f"collate_pairs takes a list of (src, tgt) pairs, got {type(pairs).__name__}")
     if not len(pairs):
         raise ValueError("cannot collate an empty batch: pass at least one (src, tgt) pair")
     for i, pair in enumerate(pairs):
         if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
             raise TypeError(f"item {i} of the batch is {type(pair).__name__}, expected a (src, tgt) pair")
+        _validate.id_rows(list(pair), f"pairs[{i}]")
     src, src_lengths = pad_sequences([s for s, _ in pairs])
     tgt, tgt_lengths = pad_sequences([list(t) + [EOS] for _, t in pairs])
     return Batch(src, src_lengths, tgt, tgt_lengths)
@@ -309,32 +350,10 @@ def check_tokens(tokens: torch.Tensor, lengths: torch.Tensor | None = None, voca
                  name: str = "src") -> None:
     """Raise a clear error if ``tokens``/``lengths`` are not a valid padded batch.
 
-    Checks: ``tokens`` is an integer tensor ``[batch, len]``, not empty; ``lengths`` is ``[batch]`` with
-    values in ``1..len`` (and the longest equal to ``len``); ids lie in ``0..vocab_size-1``.
+    Checks: ``tokens`` is a tensor ``[batch, len]`` of any integer dtype, not empty; ids lie in
+    ``0..vocab_size-1``; ``lengths`` is ``[batch]`` with values in ``1..len``, and agrees with the padding:
+    a row's positions ``< length`` hold real tokens, the others PAD.
     """
-    if not isinstance(tokens, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of token ids, got {type(tokens).__name__}")
-    if tokens.dtype not in (torch.long, torch.int, torch.int16, torch.int8, torch.uint8):
-        raise TypeError(f"{name} must hold integer token ids (torch.long), got dtype {tokens.dtype}")
-    if tokens.dim() != 2:
-        raise ValueError(f"{name} must have shape [batch, {name}_len], got {list(tokens.shape)}; "
-                         "for one sequence use tokens.unsqueeze(0)")
-    if tokens.shape[0] == 0 or tokens.shape[1] == 0:
-        raise ValueError(f"{name} is empty (shape {list(tokens.shape)}): a batch needs at least one token")
     if vocab_size is not None:
-        lo, hi = int(tokens.min()), int(tokens.max())
-        if lo < 0 or hi >= vocab_size:
-            bad = hi if hi >= vocab_size else lo
-            raise ValueError(f"{name} holds token id {bad}, outside the vocabulary (valid ids are 0..{vocab_size - 1}); "
-                             "was the data encoded with another Vocab?")
-    if lengths is not None:
-        if not isinstance(lengths, torch.Tensor):
-            raise TypeError(f"{name}_lengths must be a torch.Tensor, got {type(lengths).__name__}")
-        if lengths.dim() != 1 or lengths.shape[0] != tokens.shape[0]:
-            raise ValueError(f"{name}_lengths has shape {list(lengths.shape)} but {name} has {tokens.shape[0]} "
-                             f"sequences; expected [{tokens.shape[0]}]")
-        if int(lengths.min()) < 1:
-            raise ValueError(f"{name}_lengths holds {int(lengths.min())}: every sequence needs at least one token")
-        if int(lengths.max()) > tokens.shape[1]:
-            raise ValueError(f"{name}_lengths holds {int(lengths.max())} but {name} is only {tokens.shape[1]} "
-                             "tokens wide; lengths must not exceed the padded width")
+        _validate.integer(vocab_size, "vocab_size")
+    _validate.padded_batch(tokens, lengths, vocab_size, name)

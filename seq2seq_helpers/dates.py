@@ -22,7 +22,8 @@ import random
 import zlib
 from typing import Iterable, NamedTuple, Sequence
 
-from .data import SPLITS, Splits, Vocab
+from . import _validate
+from .data import SPLITS, Splits, Vocab, _fractions
 
 __all__ = [
     "LOCALES", "FORMATS", "TARGET_CHARS", "FIRST_DATE", "LAST_DATE", "SEP",
@@ -76,8 +77,10 @@ def _check_locale(locale) -> str:
 
 
 def _check_format(fmt) -> str:
+    if not isinstance(fmt, str):
+        raise TypeError(f"fmt must be one of {FORMATS}, got {type(fmt).__name__}: {fmt!r}")
     if fmt not in FORMATS:
-        raise ValueError(f"unknown date format {fmt!r}; choose one of {FORMATS}")
+        raise ValueError(f"unknown date format fmt={fmt!r}; choose one of {FORMATS}")
     return fmt
 
 
@@ -87,10 +90,10 @@ def _check_names(values, name: str, check) -> tuple[str, ...]:
     values = tuple(values)
     if not values:
         raise ValueError(f"{name} must not be empty")
-    if len(set(values)) != len(values):
-        raise ValueError(f"{name} holds duplicates: {values}")
     for value in values:
         check(value)
+    if len(set(values)) != len(values):
+        raise ValueError(f"{name} holds duplicates: {values}")
     return values
 
 
@@ -110,7 +113,7 @@ def _check_range(first: datetime.date, last: datetime.date) -> None:
 def render(date: datetime.date, locale: str, fmt: str) -> str:
     """``date`` written as people in ``locale`` write it, in babel's named format ``fmt`` (see ``FORMATS``).
 
-    No-break and thin spaces become plain spaces and invisible direction marks are dropped.
+    No-break and thin spaces become plain spaces and invisible direction marks are dropped (lesson 06 §1).
     """
     from babel.dates import format_date
 
@@ -120,16 +123,21 @@ def render(date: datetime.date, locale: str, fmt: str) -> str:
 
 
 def make_example(date: datetime.date, locale: str, fmt: str) -> DateExample:
-    """The example for one date, locale and format: ``source = locale + '|' + render(...)``, target ISO."""
+    """The example for one date, locale and format: ``source = locale + '|' + render(...)``, target ISO
+    (lesson 06 §1)."""
     text = render(date, locale, fmt)
     return DateExample(f"{locale}{SEP}{text}", date.isoformat(), locale, fmt, date)
 
 
 def split_of_date(date: datetime.date, val_fraction: float = 0.1, test_fraction: float = 0.1) -> str:
-    """``"train"``, ``"val"`` or ``"test"``, from a stable hash of the ISO date (the same on every machine)."""
+    """``"train"``, ``"val"`` or ``"test"``, from a stable hash of the ISO date (the same on every machine);
+    lesson 06 §1, "Splits that cannot leak"."""
     _check_date(date)
-    if not (0 <= val_fraction < 1 and 0 <= test_fraction < 1 and val_fraction + test_fraction < 1):
-        raise ValueError("val_fraction and test_fraction must be in [0, 1) and leave room for training data")
+    _fractions(val_fraction, test_fraction)
+    return _split(date, val_fraction, test_fraction)
+
+
+def _split(date: datetime.date, val_fraction: float = 0.1, test_fraction: float = 0.1) -> str:
     bucket = zlib.crc32(date.isoformat().encode("ascii")) % 10_000 / 10_000
     if bucket < test_fraction:
         return "test"
@@ -138,21 +146,49 @@ def split_of_date(date: datetime.date, val_fraction: float = 0.1, test_fraction:
     return "train"
 
 
+def _dates_in_split(split: str | None, first: datetime.date, last: datetime.date, stop_at: int) -> int:
+    """How many dates of ``first..last`` belong to ``split``, counting no further than ``stop_at``."""
+    span, found = (last - first).days, 0
+    if split is None:
+        return min(span + 1, stop_at)
+    for d in range(span + 1):
+        found += _split(first + datetime.timedelta(days=d)) == split
+        if found >= stop_at:
+            break
+    return found
+
+
+def _require_dates(n: int, split: str | None, first: datetime.date, last: datetime.date, stop_at: int = 1) -> int:
+    """``split`` dates in the range (up to ``stop_at``); a ValueError, not an endless search, if there are none."""
+    available = _dates_in_split(split, first, last, stop_at) if n else 0
+    if n and available == 0:
+        raise ValueError(f"no date from {first} to {last} falls in the {split!r} split (about "
+                         f"{10 if split != 'train' else 80}% of dates do, chosen by a hash of the date), so "
+                         f"{n} {split} examples cannot be drawn; widen the range to a few weeks or more")
+    return available
+
+
+def _draw_date(split: str | None, rng: random.Random, first: datetime.date, span: int) -> datetime.date:
+    """One uniform date of ``first..first+span`` in ``split`` (rejection sampling; the split must hold one)."""
+    while True:
+        date = first + datetime.timedelta(days=rng.randint(0, span))
+        if split is None or _split(date) == split:
+            return date
+
+
 def sample_dates(n: int, split: str | None, rng: random.Random, first: datetime.date = FIRST_DATE,
                  last: datetime.date = LAST_DATE) -> list[datetime.date]:
-    """``n`` dates drawn uniformly from ``first..last`` whose split is ``split`` (``None``: any split)."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValueError(f"n must be a non-negative int, got {n!r}")
-    if split is not None and split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS} or None, got {split!r}")
+    """``n`` dates drawn uniformly from ``first..last`` whose split is ``split`` (``None``: any split).
+
+    A ValueError says so if no date of the range is in ``split`` (a range of a few days may have none).
+    """
+    _validate.integer(n, "n", minimum=0)
+    if split is not None:
+        _validate.one_of(split, "split", SPLITS)
+    _validate.instance(rng, random.Random, "rng", " (e.g. random.Random(0))")
     _check_range(first, last)
-    span = (last - first).days
-    out = []
-    while len(out) < n:
-        date = first + datetime.timedelta(days=rng.randint(0, span))
-        if split is None or split_of_date(date) == split:
-            out.append(date)
-    return out
+    _require_dates(n, split, first, last)
+    return [_draw_date(split, rng, first, (last - first).days) for _ in range(n)]
 
 
 def _sample_examples(n: int, split: str, rng: random.Random, locales, formats, first, last,
@@ -162,8 +198,21 @@ def _sample_examples(n: int, split: str, rng: random.Random, locales, formats, f
     if unique and n > candidates // 20:  # about 1/10 of the dates are in val or test; ask for at most half of them
         raise ValueError(f"{n} distinct {split} examples is too many for {len(locales)} locales x {len(formats)} "
                          f"formats over {first}..{last}; ask for fewer or widen the choice")
+    per_date = len(locales) * len(formats)
+    dates = _require_dates(n, split, first, last, stop_at=-(-n // per_date) if unique else 1)
+    if unique and n > dates * per_date:
+        raise ValueError(f"{n} distinct {split} examples were asked for but {first}..{last} holds only {dates} "
+                         f"{split} dates x {len(locales)} locales x {len(formats)} formats = {dates * per_date}; "
+                         "ask for fewer or widen the range")
+    attempts, max_attempts = 0, 200 * n + 1000
+    span = (last - first).days
     while len(examples) < n:
-        (date,) = sample_dates(1, split, rng, first, last)
+        attempts += 1
+        if attempts > max_attempts:
+            raise ValueError(f"found only {len(examples)} of {n} distinct {split} examples in {max_attempts} draws "
+                             f"over {first}..{last} ({len(locales)} locales x {len(formats)} formats render some "
+                             "dates alike); ask for fewer or widen the range")
+        date = _draw_date(split, rng, first, span)
         example = make_example(date, rng.choice(locales), rng.choice(formats))
         if unique:
             if example.source in seen:
@@ -180,15 +229,16 @@ def make_date_splits(n_train: int, n_val: int, n_test: int, *, locales: Sequence
 
     Each example draws a date (uniform in ``first..last``, kept only if it hashes to the split), a locale and
     a format. Validation and test examples have distinct sources; training may repeat one, as a stream of
-    random examples would. The same arguments give the same data on every machine.
+    random examples would. The same arguments give the same data on every machine (lesson 06 §1).
+    A range too narrow to hold a date of some split, or enough distinct examples, raises a ValueError that
+    says what it could not find.
     """
     for name, value in (("n_train", n_train), ("n_val", n_val), ("n_test", n_test)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+        _validate.integer(value, name, minimum=0)
     locales = _check_names(locales, "locales", _check_locale)
     formats = _check_names(formats, "formats", _check_format)
     _check_range(first, last)
-    rng = random.Random(seed)
+    rng = random.Random(_validate.integer(seed, "seed", minimum=0))
     return Splits(
         train=_sample_examples(n_train, "train", rng, locales, formats, first, last, unique=False),
         val=_sample_examples(n_val, "val", rng, locales, formats, first, last, unique=True),
@@ -215,7 +265,7 @@ def build_vocabs(examples: Iterable[DateExample]) -> tuple[Vocab, Vocab]:
     """Character vocabularies ``(src_vocab, tgt_vocab)`` built from the examples (pass the training set).
 
     Characters are sorted so the same data gives the same ids. The target vocabulary holds only what ISO
-    dates use, the 10 digits and ``-``.
+    dates use, the 10 digits and ``-`` (lesson 06 §1, "Character vocabularies").
     """
     examples = _check_examples(examples)
     src_chars = sorted({ch for ex in examples for ch in ex.source})
@@ -225,7 +275,7 @@ def build_vocabs(examples: Iterable[DateExample]) -> tuple[Vocab, Vocab]:
 
 def encode_examples(examples: Iterable[DateExample], src_vocab: Vocab,
                     tgt_vocab: Vocab) -> list[tuple[list[int], list[int]]]:
-    """``(src ids, tgt ids)`` pairs for :func:`seq2seq_helpers.data.collate_pairs`.
+    """``(src ids, tgt ids)`` pairs for :func:`seq2seq_helpers.data.collate_pairs` (lesson 06 §1).
 
     A character the vocabulary does not know raises a ``ValueError`` that names it.
     """
@@ -237,10 +287,13 @@ def encode_examples(examples: Iterable[DateExample], src_vocab: Vocab,
 
 
 def length_bucket(text: str, edges: Sequence[int] = (15, 20, 25, 30)) -> str:
-    """A label for the length of ``text``: ``"<=15"``, ``"16-20"``, ..., ``">30"`` with the default edges."""
+    """A label for the length of ``text``: ``"<=15"``, ``"16-20"``, ..., ``">30"`` with the default edges
+    (lesson 06 §3, errors by length)."""
     if not isinstance(text, str):
         raise TypeError(f"text must be a string, got {type(text).__name__}")
-    edges = list(edges)
+    if isinstance(edges, (str, bytes)) or not isinstance(edges, Iterable):
+        raise TypeError(f"edges must be a list of increasing lengths such as (15, 20, 25, 30), got {edges!r}")
+    edges = [_validate.integer(e, "edges", minimum=0) for e in edges]
     if not edges or edges != sorted(set(edges)):
         raise ValueError(f"edges must be increasing, distinct lengths, got {edges}")
     n = len(text)

@@ -1,10 +1,12 @@
-"""Greedy decoding and beam search for the models in ``models.py``.
+"""Greedy decoding (lesson 01 §6, batched in lesson 02 §4) and beam search (lesson 05) for the models in
+``models.py``.
 
-Both work on any model with the shared interface::
+Both work on any model with the shared interface, :class:`Seq2SeqModel` (a ``typing.Protocol``)::
 
-    state = model.encode(src, src_lengths)                            # state.select(index) reorders rows
-    # optional: state.reorder(index), the same for rows moved only among rows of one source (faster)
+    state = model.encode(src, src_lengths)                            # a DecodingState
     logits, state, attention = model.decode_step(prev_tokens, state)  # [rows, vocab], ..., [rows, src_len] or None
+    state.select(index)   # rows in a new order, may repeat (beam search copies an input into its beam)
+    state.reorder(index)  # the same, for rows moved only among rows of one source (faster)
 
 Output conventions: every returned row ends with EOS followed by PAD, except a row that never produced EOS,
 which is cut at ``max_len``; ``lengths`` count the tokens including EOS; scores are sums of
@@ -15,18 +17,59 @@ its vocabulary (a trained model never prefers PAD or SOS; an untrained one might
 from __future__ import annotations
 
 import contextlib
-import numbers
-from typing import NamedTuple
+from typing import NamedTuple, Protocol, Union, runtime_checkable
 
 import torch
 import torch.nn.functional as F
 
+from . import _validate
 from .data import EOS, PAD, SOS
+from .models import shift_right
 
 __all__ = [
-    "GreedyResult", "BeamResult", "BeamNode", "Hypothesis",
-    "greedy_decode", "beam_search", "beam_search_reference", "wu_length_penalty", "sequence_log_probs",
+    "Seq2SeqModel", "ScoringModel", "DecodingState",
+    "GreedyResult", "BeamResult", "BeamNode",
+    "greedy_decode", "beam_search", "wu_length_penalty", "sequence_log_probs",
 ]
+
+
+# --------------------------------------------------------------------------------------- interface
+
+
+@runtime_checkable
+class DecodingState(Protocol):
+    """What decoding does with a decoder state (``models.DecoderState`` is one): pick rows for the next step."""
+
+    def select(self, index: torch.Tensor) -> "DecodingState":
+        """Rows ``index`` (1-D long, may repeat) in that order."""
+
+    def reorder(self, index: torch.Tensor) -> "DecodingState":
+        """``select(index)`` for an index that only moves rows among the rows of one source."""
+
+
+@runtime_checkable
+class Seq2SeqModel(Protocol):
+    """The interface greedy decoding and beam search rely on (``Seq2Seq`` and ``AttentionSeq2Seq`` have it)."""
+
+    def encode(self, src: torch.Tensor, src_lengths: torch.Tensor) -> DecodingState:
+        """Read the source batch; the state the decoder starts from."""
+
+    def decode_step(self, prev_tokens: torch.Tensor,
+                    state: DecodingState) -> tuple[torch.Tensor, DecodingState, Union[torch.Tensor, None]]:
+        """One step for every row: ``(logits [rows, vocab], next state, attention [rows, src_len] or None)``."""
+
+
+@runtime_checkable
+class ScoringModel(Seq2SeqModel, Protocol):
+    """A :class:`Seq2SeqModel` that also reads a whole gold prefix in one call (what scoring needs)."""
+
+    vocab_size: int
+
+    def teacher_forced(self, state: DecodingState, tgt_in: torch.Tensor):
+        """``(logits [B, T, vocab], attention or None)`` for decoder inputs ``tgt_in [B, T]`` (SOS first)."""
+
+
+_MODEL = "a seq2seq model with encode(src, src_lengths) and decode_step(prev_tokens, state), e.g. a Seq2Seq"
 
 
 class GreedyResult(NamedTuple):
@@ -70,38 +113,12 @@ class BeamResult(NamedTuple):
     history: list | None = None
 
 
-class Hypothesis(NamedTuple):
-    """One result of :func:`beam_search_reference`: token ids (ending in EOS if finished) and scores."""
-
-    tokens: list
-    log_prob: float
-    score: float
-
-
 # ----------------------------------------------------------------------------------------- helpers
 
 
-def _check_int(name: str, value, minimum: int = 1) -> None:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an int >= {minimum}, got {type(value).__name__}: {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-
-
 def _check_length_penalty(length_penalty) -> float:
-    if isinstance(length_penalty, bool) or not isinstance(length_penalty, numbers.Real):
-        raise ValueError(f"length_penalty must be a number >= 0, got {length_penalty!r}")
-    if not length_penalty >= 0:
-        raise ValueError(f"length_penalty must be >= 0 (0 = rank by the sum of log-probabilities), "
-                         f"got {length_penalty}")
-    return float(length_penalty)
-
-
-def _check_model(model) -> None:
-    for method in ("encode", "decode_step"):
-        if not callable(getattr(model, method, None)):
-            raise TypeError(f"model must have encode(src, src_lengths) and decode_step(prev_tokens, state) "
-                            f"(a Seq2Seq or AttentionSeq2Seq); {type(model).__name__} has no {method}")
+    return _validate.number(length_penalty, "length_penalty", 0.0,
+                            hint=" (0 = rank by the sum of log-probabilities)")
 
 
 def wu_length_penalty(length, length_penalty: float):
@@ -109,8 +126,14 @@ def wu_length_penalty(length, length_penalty: float):
 
     Beam search ranks hypotheses by ``log_prob / wu_length_penalty(length, length_penalty)``; with
     ``length_penalty=0`` the divisor is 1 and the ranking is by the plain sum of log-probabilities.
-    ``length`` counts the tokens including EOS; it may be an int or a tensor.
+    ``length`` counts the tokens including EOS; it may be an int or a tensor (lesson 05 §6).
     """
+    if isinstance(length, torch.Tensor):
+        if length.dtype == torch.bool or length.is_complex():
+            raise TypeError(f"length must be an int or a tensor of lengths, got dtype {length.dtype}")
+    else:
+        _validate.number(length, "length", 0.0)
+    length_penalty = _check_length_penalty(length_penalty)
     return ((5.0 + length) / 6.0) ** length_penalty
 
 
@@ -137,8 +160,8 @@ def greedy_decode(model, src: torch.Tensor, src_lengths: torch.Tensor, max_len: 
     A finished row is not extended (PAD is written, its log-probability stops counting); the loop stops
     as soon as every row has finished, or after ``max_len`` tokens.
     """
-    _check_model(model)
-    _check_int("max_len", max_len)
+    _validate.implements(model, Seq2SeqModel, "model", _MODEL)
+    _validate.integer(max_len, "max_len")
     with _evaluating(model):
         state = model.encode(src, src_lengths)
         batch = src.shape[0]
@@ -172,25 +195,28 @@ def sequence_log_probs(model, src: torch.Tensor, src_lengths: torch.Tensor, toke
     """The model's log-probability of given outputs: ``log P(tokens | src)`` summed over each row's tokens.
 
     ``tokens [B, T]`` are outputs as the decoders return them (or targets as ``collate_pairs`` makes them):
-    each row's tokens up to and including its first EOS count, what follows is ignored (PAD). One
-    teacher-forced pass, so it scores any candidate, e.g. the right answer that greedy decoding missed.
-    For a decoder's own output it equals that decoder's ``log_probs``.
+    what the decoder wrote after the ``<sos>`` it was started with, each row's tokens up to and including
+    its first EOS; what follows is ignored. A token the decoder wrote is scored whatever it is, ``<sos>``
+    included (an untrained model may write it first). One teacher-forced pass, so it scores any candidate,
+    e.g. the right answer that greedy decoding missed; for a decoder's own output it equals that decoder's
+    ``log_probs`` (lesson 05 §5).
     """
-    _check_model(model)
-    if not isinstance(tokens, torch.Tensor) or tokens.dim() != 2:
-        shape = list(tokens.shape) if isinstance(tokens, torch.Tensor) else type(tokens).__name__
-        raise ValueError(f"tokens must be a [batch, length] tensor of token ids, got {shape}; for a BeamResult "
-                         "pass result.tokens[:, i] (the i-th best of every input)")
-    if tokens.shape[0] != src.shape[0]:
-        raise ValueError(f"tokens has {tokens.shape[0]} rows but src has {src.shape[0]}; they must pair up")
-    if tokens.shape[1] == 0:
-        raise ValueError("tokens has no columns: there is nothing to score")
-    tokens = tokens.long()
+    _validate.implements(model, ScoringModel, "model", "a Seq2Seq or AttentionSeq2Seq (encode and teacher_forced)")
+    if isinstance(tokens, torch.Tensor) and tokens.dim() == 3:
+        raise ValueError(f"tokens must be a [batch, length] tensor of token ids, got {list(tokens.shape)}; for a "
+                         "BeamResult pass result.tokens[:, i] (the i-th best of every input)")
+    tokens = _validate.token_ids(tokens, "tokens", model.vocab_size)
+    if isinstance(src, torch.Tensor) and tokens.shape[0] != src.shape[0]:
+        raise ValueError(f"tokens has {tokens.shape[0]} rows but src has {src.shape[0]}; they must pair up "
+                         "(for a BeamResult pass result.tokens[:, i], the i-th best of every input)")
+    if isinstance(src, torch.Tensor) and tokens.device != src.device:
+        raise ValueError(f"tokens is on {tokens.device} but src on {src.device}; move both to the model's device")
     is_eos = tokens == EOS  # [B, T]
     # Positions up to and including the first EOS count; later ones (PAD) do not.
     counts = (torch.cumsum(is_eos.long(), dim=1) - is_eos.long()) == 0  # [B, T]
     with _evaluating(model):
-        logits = model(src, src_lengths, tokens.masked_fill(~counts, PAD))  # [B, T, vocab]
+        state = model.encode(src, src_lengths)
+        logits, _ = model.teacher_forced(state, shift_right(tokens.masked_fill(~counts, PAD)))  # [B, T, vocab]
         step_log_probs = F.log_softmax(logits.float(), dim=-1)  # [B, T, vocab]
         chosen = step_log_probs.gather(2, tokens.unsqueeze(-1)).squeeze(-1)  # [B, T]
     return torch.where(counts, chosen, torch.zeros_like(chosen)).sum(dim=1)  # [B]
@@ -200,10 +226,10 @@ def sequence_log_probs(model, src: torch.Tensor, src_lengths: torch.Tensor, toke
 
 
 def _check_beam_args(model, beam_size, max_len, length_penalty, n_best=1) -> float:
-    _check_model(model)
-    _check_int("beam_size", beam_size)
-    _check_int("max_len", max_len)
-    _check_int("n_best", n_best)
+    _validate.implements(model, Seq2SeqModel, "model", _MODEL)
+    _validate.integer(beam_size, "beam_size")
+    _validate.integer(max_len, "max_len")
+    _validate.integer(n_best, "n_best")
     if n_best > beam_size:
         raise ValueError(f"n_best ({n_best}) cannot be larger than beam_size ({beam_size}): the search only "
                          "keeps beam_size hypotheses; raise beam_size or lower n_best")
@@ -227,15 +253,18 @@ def beam_search(model, src: torch.Tensor, src_lengths: torch.Tensor, beam_size: 
     Ranking score: ``log_prob / ((5 + length) / 6) ** length_penalty`` (Wu et al., 2016), ``length``
     counting EOS. ``beam_size=1`` with ``length_penalty=0`` gives exactly :func:`greedy_decode`.
     If fewer than ``n_best`` hypotheses exist (a tiny vocabulary), the missing rows are PAD with length 0
-    and score ``-inf``.
+    and score ``-inf``. Built by hand for one input in lesson 05 §3, batched in its exercise 1.
     """
     length_penalty = _check_beam_args(model, beam_size, max_len, length_penalty, n_best)
+    _validate.boolean(return_history, "return_history")
     with _evaluating(model):
         return _beam_search(model, src, src_lengths, beam_size, max_len, length_penalty, n_best, return_history)
 
 
 def _beam_search(model, src, src_lengths, beam_size, max_len, length_penalty, n_best, return_history):
     state = model.encode(src, src_lengths)  # batch rows: one hypothesis (SOS) per input
+    _validate.implements(state, DecodingState, "the state model.encode returns",
+                         "a state with select(index) and reorder(index), such as models.DecoderState")
     batch, device, k = src.shape[0], src.device, beam_size
     neg_inf = float("-inf")
     prev = torch.full((batch,), SOS, dtype=torch.long, device=device)  # [batch * live]
@@ -285,8 +314,8 @@ def _beam_search(model, src, src_lengths, beam_size, max_len, length_penalty, n_
         token = live_index % vocab  # [batch, beam]
         rows = (offsets * live + parent).view(-1)  # [batch * beam]
         # Step 0 copies each input's state into its beam; later steps only move rows among one input's
-        # hypotheses, which a state with reorder() does without copying what they share.
-        state = state.reorder(rows) if t > 0 and hasattr(state, "reorder") else state.select(rows)
+        # hypotheses, which reorder() does without copying what they share.
+        state = state.reorder(rows) if t > 0 else state.select(rows)
         history_tokens = torch.cat(
             [history_tokens.gather(1, parent.unsqueeze(-1).expand(-1, -1, t)), token.unsqueeze(-1)], dim=-1
         )  # [batch, beam, t + 1]
@@ -338,50 +367,3 @@ def _pack_results(results, n_best, device, history) -> BeamResult:
             scores[b, i] = score
             log_probs[b, i] = log_prob
     return BeamResult(tokens.to(device), lengths.to(device), scores.to(device), log_probs.to(device), history)
-
-
-def beam_search_reference(model, src: torch.Tensor, src_length, beam_size: int, max_len: int,
-                          length_penalty: float = 0.0) -> list[Hypothesis]:
-    """The same search as :func:`beam_search`, written plainly for ONE input: Python lists of hypotheses,
-    one ``decode_step`` call per hypothesis. Slow and obviously correct; used to check the batched version.
-
-    ``src`` is ``[src_len]`` or ``[1, src_len]``, ``src_length`` an int or a one-element tensor. Returns up
-    to ``beam_size`` :class:`Hypothesis` (tokens, log_prob, score), best first.
-    """
-    length_penalty = _check_beam_args(model, beam_size, max_len, length_penalty)
-    if not isinstance(src, torch.Tensor):
-        raise TypeError(f"src must be a torch.Tensor, got {type(src).__name__}")
-    if src.dim() == 1:
-        src = src.unsqueeze(0)  # [1, src_len]
-    if src.dim() != 2 or src.shape[0] != 1:
-        raise ValueError(f"beam_search_reference decodes one sequence: src must be [src_len] or [1, src_len], "
-                         f"got {list(src.shape)}; use beam_search for a batch")
-    src_lengths = torch.as_tensor(src_length, dtype=torch.long).reshape(1)  # [1]
-
-    with _evaluating(model):
-        start = model.encode(src, src_lengths)
-        live = [([], torch.zeros(()), start)]  # (tokens, sum of log-probs, decoder state before the next token)
-        finished = []  # (score, log_prob, tokens), best first
-        for t in range(max_len):
-            candidates = []
-            for tokens, log_prob, state in live:
-                prev = torch.tensor([tokens[-1] if tokens else SOS], device=src.device)  # [1]
-                logits, new_state, _ = model.decode_step(prev, state)  # [1, vocab]
-                step_log_probs = F.log_softmax(logits.float(), dim=-1)[0].cpu()  # [vocab]
-                for token, token_log_prob in enumerate(step_log_probs):
-                    candidates.append((tokens + [token], log_prob + token_log_prob, new_state))
-            candidates.sort(key=lambda c: -float(c[1]))
-            for tokens, log_prob, _ in candidates[:beam_size]:  # EOS in the top beam_size: finished
-                if tokens[-1] == EOS:
-                    log_prob = float(log_prob)
-                    finished.append((log_prob / wu_length_penalty(t + 1, length_penalty), log_prob, tokens))
-            finished = sorted(finished, key=lambda f: -f[0])[:beam_size]
-            live = [c for c in candidates if c[0][-1] != EOS][:beam_size]
-            best_possible = max(float(lp) for _, lp, _ in live) / wu_length_penalty(max_len, length_penalty)
-            if len(finished) == beam_size and best_possible <= finished[-1][0]:
-                break
-        else:  # reached max_len: unfinished hypotheses are candidates too
-            divisor = wu_length_penalty(max_len, length_penalty)
-            finished += [(float(lp) / divisor, float(lp), tokens) for tokens, lp, _ in live]
-            finished = sorted(finished, key=lambda f: -f[0])[:beam_size]
-    return [Hypothesis(tokens, log_prob, score) for score, log_prob, tokens in finished]

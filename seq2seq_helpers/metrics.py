@@ -2,7 +2,9 @@
 
 Predictions and targets are compared as sequences *up to and including the first EOS*: anything a
 model writes after its EOS is ignored, and a prediction that never emits EOS cannot be an exact match.
-Both may be padded tensors ``[batch, len]`` or lists of id lists; their widths may differ.
+Both may be padded tensors ``[batch, len]`` or lists of id lists; their widths may differ. Lesson 01 §5
+introduces exact match and accuracy by length; lesson 03 §2 accuracy by position; lesson 06 §3 the
+character error rate.
 """
 
 from __future__ import annotations
@@ -12,17 +14,10 @@ from typing import Sequence
 
 import torch
 
+from . import _validate
 from .data import EOS, PAD
 
-
-def _rows(x, name: str) -> list[list[int]]:
-    if isinstance(x, torch.Tensor):
-        if x.dim() != 2:
-            raise ValueError(f"{name} must have shape [batch, len], got {list(x.shape)}")
-        return x.tolist()
-    if isinstance(x, (str, bytes)) or not isinstance(x, Sequence):
-        raise TypeError(f"{name} must be a [batch, len] tensor or a list of id lists, got {type(x).__name__}")
-    return [list(r) for r in x]
+_rows = _validate.id_rows
 
 
 def _until_eos(row: list[int]) -> list[int]:
@@ -38,7 +33,12 @@ def _pair_up(predictions, targets):
         raise ValueError(f"predictions hold {len(preds)} sequences but targets hold {len(tgts)}")
     if not preds:
         raise ValueError("cannot score an empty batch: pass at least one sequence")
-    return [_until_eos(p) for p in preds], [_until_eos(t) for t in tgts]
+    preds, tgts = [_until_eos(p) for p in preds], [_until_eos(t) for t in tgts]
+    empty = [i for i, t in enumerate(tgts) if not t]
+    if empty:
+        raise ValueError(f"targets[{empty[0]}] holds no token (only padding, or nothing): a target ends with at "
+                         "least its EOS, as collate_pairs makes it; there is nothing to compare with")
+    return preds, tgts
 
 
 def exact_matches(predictions, targets) -> list[bool]:
@@ -76,8 +76,10 @@ def accuracy_by_length(predictions, targets, lengths=None) -> dict[int, dict[str
         _, tgts = _pair_up(predictions, targets)
         lengths = [len(t) - 1 if t and t[-1] == EOS else len(t) for t in tgts]
     elif isinstance(lengths, torch.Tensor):
-        lengths = lengths.tolist()
-    lengths = list(lengths)
+        lengths = _validate.lengths(lengths, "lengths", minimum=0).tolist()
+    elif isinstance(lengths, (str, bytes)) or not isinstance(lengths, Sequence):
+        raise TypeError(f"lengths must be a list of ints, one per sequence, got {type(lengths).__name__}")
+    lengths = [_validate.integer(n, "lengths", minimum=0) for n in lengths]
     if len(lengths) != len(matches):
         raise ValueError(f"got {len(lengths)} lengths for {len(matches)} sequences; pass one length per sequence")
     groups: dict[int, list[int]] = defaultdict(list)
@@ -95,6 +97,15 @@ def accuracy_by_length(predictions, targets, lengths=None) -> dict[int, dict[str
 
 def accuracy_by_bucket(predictions, targets, lengths, buckets: Sequence[tuple[int, int]]) -> dict[str, dict[str, float]]:
     """Like :func:`accuracy_by_length` for inclusive length ranges, e.g. ``[(1, 5), (6, 10)]`` -> keys ``"1-5"``."""
+    if isinstance(buckets, (str, bytes)) or not isinstance(buckets, Sequence) or not buckets:
+        raise TypeError(f"buckets must be a non-empty list of (low, high) length ranges, e.g. [(1, 5), (6, 10)], "
+                        f"got {buckets!r}")
+    for bucket in buckets:
+        if not (isinstance(bucket, (tuple, list)) and len(bucket) == 2):
+            raise TypeError(f"each bucket is a (low, high) pair of ints, got {bucket!r}")
+        lo, hi = (_validate.integer(b, "a bucket bound", minimum=0) for b in bucket)
+        if hi < lo:
+            raise ValueError(f"bucket {bucket!r} is empty: its low end must not exceed its high end")
     per_length = accuracy_by_length(predictions, targets, lengths)
     out = {}
     for lo, hi in buckets:
@@ -119,6 +130,7 @@ def accuracy_by_position(predictions, targets, include_eos: bool = False) -> dic
     With teacher-forced predictions (argmax given the gold prefix) against free-running ones (greedy), the
     gap between the two curves is exposure bias made visible.
     """
+    _validate.boolean(include_eos, "include_eos")
     preds, tgts = _rows(predictions, "predictions"), _rows(targets, "targets")
     if len(preds) != len(tgts):
         raise ValueError(f"predictions hold {len(preds)} sequences but targets hold {len(tgts)}")
@@ -143,12 +155,14 @@ def _as_symbols(x, name: str) -> list:
     if isinstance(x, str):
         return list(x)
     if isinstance(x, torch.Tensor):
+        _validate.integer_dtype(x, name)
         if x.dim() != 1:
             raise ValueError(f"{name} must be a string or one sequence of ids (1-D), got shape {list(x.shape)}")
         x = x.tolist()
     if isinstance(x, bytes) or not isinstance(x, Sequence):
         raise TypeError(f"{name} must be a string or a list of token ids, got {type(x).__name__}")
-    return [t for t in _until_eos([int(t) for t in x]) if t != EOS]
+    (ids,) = _validate.id_rows([x], name)
+    return [t for t in _until_eos(ids) if t != EOS]
 
 
 def edit_distance(prediction, reference) -> int:
@@ -159,7 +173,10 @@ def edit_distance(prediction, reference) -> int:
     >>> edit_distance("2021-03-03", "2021-03-08"), edit_distance("2021-3-03", "2021-03-03")
     (1, 1)
     """
-    a, b = _as_symbols(prediction, "prediction"), _as_symbols(reference, "reference")
+    return _distance(_as_symbols(prediction, "prediction"), _as_symbols(reference, "reference"))
+
+
+def _distance(a: list, b: list) -> int:
     previous = list(range(len(b) + 1))  # distances from a[:0] to every prefix of b
     for i, x in enumerate(a, start=1):
         current = [i]
@@ -184,7 +201,9 @@ def char_error_rate(predictions, references) -> float:
         raise ValueError(f"got {len(predictions)} predictions but {len(references)} references")
     if not references:
         raise ValueError("cannot score an empty corpus: pass at least one reference")
-    total = sum(len(_as_symbols(r, "reference")) for r in references)
+    refs = [_as_symbols(r, f"references[{i}]") for i, r in enumerate(references)]
+    preds = [_as_symbols(p, f"predictions[{i}]") for i, p in enumerate(predictions)]
+    total = sum(len(r) for r in refs)
     if total == 0:
         raise ValueError("every reference is empty: the character error rate is undefined")
-    return sum(edit_distance(p, r) for p, r in zip(predictions, references)) / total
+    return sum(_distance(p, r) for p, r in zip(preds, refs)) / total

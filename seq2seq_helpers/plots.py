@@ -6,7 +6,26 @@ from typing import Mapping
 
 import matplotlib.pyplot as plt
 
+from . import _validate
 from .training import History
+
+
+def _axes(ax) -> None:
+    from matplotlib.axes import Axes
+
+    if ax is not None and not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes (e.g. from plt.subplots()) or None, got {type(ax).__name__}")
+
+
+def _title(title) -> None:
+    if title is not None and not isinstance(title, str):
+        raise TypeError(f"title must be a string or None, got {type(title).__name__}")
+
+
+def _names(metrics) -> tuple[str, ...]:
+    if isinstance(metrics, str) or not isinstance(metrics, (tuple, list)):
+        raise TypeError(f"metrics must be a tuple of metric names such as ('exact_match',), got {metrics!r}")
+    return tuple(_validate.string(m, "metrics", "exact_match") for m in metrics)
 
 
 def _check_histories(histories) -> dict[str, History]:
@@ -23,9 +42,11 @@ def _check_histories(histories) -> dict[str, History]:
 def plot_history(histories, metrics: tuple[str, ...] = ("exact_match",), title: str | None = None):
     """Training loss (log scale) and evaluation metrics over steps, for one run or several ``{label: History}``.
 
-    Returns the matplotlib figure.
+    Returns the matplotlib figure. Lesson 01 §5 draws the first one.
     """
     runs = _check_histories(histories)
+    metrics = _names(metrics)
+    _title(title)
     fig, axes = plt.subplots(1, 1 + len(metrics), figsize=(4.2 * (1 + len(metrics)), 3.2), squeeze=False)
     axes = axes[0]
     for label, h in runs.items():
@@ -49,15 +70,23 @@ def plot_history(histories, metrics: tuple[str, ...] = ("exact_match",), title: 
 def plot_accuracy_by_length(results: Mapping[str, Mapping], metric: str = "exact_match", title: str | None = None):
     """Bar-free line plot of ``metric`` per length for one or more models.
 
-    ``results``: ``{label: accuracy_by_length(...) or accuracy_by_bucket(...)}``. Returns the figure.
+    ``results``: ``{label: accuracy_by_length(...) or accuracy_by_bucket(...)}``. Returns the figure
+    (lesson 01 §5; by bucket in lesson 04 §3).
     """
     if not isinstance(results, Mapping) or not results:
         raise TypeError("pass a dict {label: accuracy_by_length(...)} with at least one entry")
+    _validate.string(metric, "metric", "exact_match")
+    _title(title)
+    for label, per_length in results.items():
+        if not isinstance(per_length, Mapping) or not all(isinstance(v, Mapping) for v in per_length.values()):
+            raise TypeError(f"results[{label!r}] must be what accuracy_by_length returns, {{length: {{metric: "
+                            f"value}}}}, got {type(per_length).__name__}")
+        keys = list(per_length)
+        if keys and metric not in per_length[keys[0]]:
+            raise ValueError(f"no metric {metric!r} in results for {label!r}; have {sorted(per_length[keys[0]])}")
     fig, ax = plt.subplots(figsize=(6, 3.2))
     for label, per_length in results.items():
         keys = list(per_length)
-        if keys and metric not in per_length[keys[0]]:
-            raise KeyError(f"no metric {metric!r} in results for {label!r}; have {sorted(per_length[keys[0]])}")
         ax.plot([str(k) for k in keys], [per_length[k][metric] for k in keys], marker="o", label=label)
     ax.set(xlabel="length", ylabel=metric.replace("_", " "), ylim=(-0.02, 1.02), title=title)
     ax.grid(alpha=0.3)
@@ -71,9 +100,13 @@ def draw_seq2seq(src: str, tgt: str, title: str | None = None):
 
     Encoder cells (blue) read the source; their last hidden state, the *context vector*, starts the decoder
     (orange), which reads ``<sos>`` then its own previous output and writes ``tgt`` followed by ``<eos>``.
+    Lesson 01 §1's picture.
     """
+    _validate.string(src, "src", "abc", allow_empty=True)
+    _validate.string(tgt, "tgt", "cba", allow_empty=True)
+    _title(title)
     if not src or not tgt:
-        raise ValueError("draw_seq2seq needs a non-empty source and target, e.g. draw_seq2seq('abc', 'cba')")
+        raise ValueError("draw_seq2seq needs a non-empty source src and target tgt, e.g. draw_seq2seq('abc', 'cba')")
     n_src, n_tgt = len(src), len(tgt) + 1
     fig, ax = plt.subplots(figsize=(1.0 * (n_src + n_tgt) + 1.5, 2.6))
     cell = dict(boxstyle="round,pad=0.35", linewidth=1.2)
@@ -113,13 +146,28 @@ def plot_attention(weights, src_tokens, out_tokens, ax=None, title: str | None =
 
     ``weights``: ``[out_len, src_len]`` (a tensor or nested lists; extra padded rows/columns are cut to the
     token lists). For reversal the bright cells form an anti-diagonal: output ``t`` looks at source ``S-1-t``.
+    Lesson 04 §4 draws them.
     """
     import numpy as np
 
-    # .tolist(), not the tensor itself: torch builds older than 2.3 cannot hand a tensor to numpy 2
-    matrix = np.asarray(weights.detach().cpu().tolist() if hasattr(weights, "detach") else weights, dtype=float)
+    try:
+        # .tolist(), not the tensor itself: torch builds older than 2.3 cannot hand a tensor to numpy 2
+        matrix = np.asarray(weights.detach().cpu().tolist() if hasattr(weights, "detach") else weights, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"weights must be a [out_len, src_len] tensor or nested lists of numbers, got "
+                        f"{type(weights).__name__}") from None
     if matrix.ndim != 2:
         raise ValueError(f"weights must be [out_len, src_len], got shape {list(matrix.shape)}")
+    if not np.isfinite(matrix).all():
+        raise ValueError("weights hold NaN or inf: attention weights are probabilities (a row with every score "
+                         "-inf gives NaN; is a source empty?)")
+    for name, tokens in (("src_tokens", src_tokens), ("out_tokens", out_tokens)):
+        if isinstance(tokens, (bytes, dict)) or not hasattr(tokens, "__iter__"):
+            raise TypeError(f"{name} must be a list of token texts, got {type(tokens).__name__}")
+    if highlight_step is not None:
+        _validate.integer(highlight_step, "highlight_step", minimum=None)
+    _title(title)
+    _axes(ax)
     src_tokens, out_tokens = list(src_tokens), list(out_tokens)
     if len(out_tokens) > matrix.shape[0] or len(src_tokens) > matrix.shape[1]:
         raise ValueError(f"{len(out_tokens)} output and {len(src_tokens)} source tokens do not fit weights of shape "
@@ -139,6 +187,20 @@ def plot_attention(weights, src_tokens, out_tokens, ax=None, title: str | None =
         ax.axhline(highlight_step + 0.5, color="#c05621", lw=1.5)
     fig.tight_layout()
     return fig
+
+
+def _check_beam_history(history, itos) -> None:
+    from .decoding import BeamNode
+
+    if not isinstance(history, (list, tuple)) or not history:
+        raise ValueError("history must be one input's list of steps: beam_search(..., return_history=True)"
+                         ".history[b]")
+    for t, step in enumerate(history):
+        if not isinstance(step, (list, tuple)) or not all(isinstance(node, BeamNode) for node in step):
+            raise TypeError(f"history[{t}] must be a list of BeamNode, as beam_search(..., return_history=True)"
+                            ".history[b] holds; did you pass the history of all inputs instead of one?")
+    if isinstance(itos, (str, bytes)) or not hasattr(itos, "__getitem__") or not hasattr(itos, "__len__"):
+        raise TypeError(f"itos must be the id -> token list, vocab.itos, got {type(itos).__name__}")
 
 
 def _beam_tree_nodes(history):
@@ -165,9 +227,13 @@ def plot_beam_tree(history, itos, best=None, upto_step: int | None = None, ax=No
     Boxes show the token and the hypothesis' running log-probability; finished ones (EOS) are green.
     Hypotheses that fell out of the beam are not in the history, so branches simply stop.
     """
-    if not isinstance(history, (list, tuple)) or not history:
-        raise ValueError("history must be one input's list of steps: beam_search(..., return_history=True)"
-                         ".history[b]")
+    _check_beam_history(history, itos)
+    if upto_step is not None:
+        _validate.integer(upto_step, "upto_step", minimum=None)
+    _title(title)
+    _axes(ax)
+    if best is not None:
+        (best,) = _validate.id_rows([best.tolist() if hasattr(best, "tolist") else best], "best")
     if upto_step is not None and not 0 <= upto_step < len(history):
         raise ValueError(f"upto_step must be between 0 and {len(history) - 1}, got {upto_step}")
     last = len(history) - 1 if upto_step is None else upto_step

@@ -15,27 +15,34 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from . import _validate
 from .data import PAD, SOS, collate_pairs
 
 # ------------------------------------------------------------------------------------------------ loss
 
 
 def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, pad_id: int = PAD) -> torch.Tensor:
-    """Mean cross-entropy over the real (non-PAD) target tokens.
+    """Mean cross-entropy over the real (non-PAD) target tokens (lesson 02 §3 and its exercise 2).
 
-    logits: [batch, tgt_len, vocab], targets: [batch, tgt_len]
+    logits: [batch, tgt_len, vocab] floats, targets: [batch, tgt_len] ids of any integer dtype
     """
     if not isinstance(logits, torch.Tensor) or not isinstance(targets, torch.Tensor):
         raise TypeError("masked_cross_entropy takes two tensors: logits [batch, tgt_len, vocab], targets [batch, tgt_len]")
+    if not logits.is_floating_point():
+        raise TypeError(f"logits must be a float tensor (the model's scores), got dtype {logits.dtype}")
+    targets = _validate.integer_dtype(targets, "targets", "integer target ids")
+    pad_id = _validate.integer(pad_id, "pad_id", minimum=0)
     if logits.dim() != 3 or targets.dim() != 2 or logits.shape[:2] != targets.shape:
         raise ValueError(f"logits must be [batch, tgt_len, vocab] and targets [batch, tgt_len] with the same first two "
                          f"sizes; got logits {list(logits.shape)} and targets {list(targets.shape)}")
     if logits.device != targets.device:
         raise ValueError(f"logits are on {logits.device} but targets on {targets.device}; move both to one device")
     if targets.numel() and (int(targets.max()) >= logits.shape[-1] or int(targets.min()) < 0):
-        raise ValueError(f"targets hold ids outside 0..{logits.shape[-1] - 1}, the model's vocabulary")
+        raise ValueError(f"targets hold ids outside 0..{logits.shape[-1] - 1}, the model's vocabulary (the last "
+                         f"dim of logits, {logits.shape[-1]})")
     if not bool((targets != pad_id).any()):
-        raise ValueError("every target token is padding: there is nothing to learn from this batch")
+        raise ValueError("every target token is padding (targets == pad_id everywhere): there is nothing to learn "
+                         "from this batch")
     return F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=pad_id)  # PAD positions ignored
 
 
@@ -44,7 +51,12 @@ def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, pad_id: in
 
 def cosine_schedule(optimizer: torch.optim.Optimizer, total_steps: int, warmup_steps: int = 0,
                     min_lr_ratio: float = 0.0) -> torch.optim.lr_scheduler.LambdaLR:
-    """Linear warm-up, then cosine decay from the optimizer's learning rate down to ``min_lr_ratio`` of it."""
+    """Linear warm-up, then cosine decay from the optimizer's learning rate down to ``min_lr_ratio`` of it
+    (``fit``'s default schedule, lesson 02 §6)."""
+    _validate.instance(optimizer, torch.optim.Optimizer, "optimizer", " such as torch.optim.Adam(model.parameters())")
+    total_steps = _validate.integer(total_steps, "total_steps")
+    warmup_steps = _validate.integer(warmup_steps, "warmup_steps", minimum=0)
+    min_lr_ratio = _validate.number(min_lr_ratio, "min_lr_ratio", 0.0, 1.0, hint=" (a fraction of the base learning rate)")
     if total_steps < 1 or warmup_steps < 0 or warmup_steps >= total_steps:
         raise ValueError(f"need total_steps >= 1 and 0 <= warmup_steps < total_steps, "
                          f"got total_steps={total_steps}, warmup_steps={warmup_steps}")
@@ -68,18 +80,22 @@ def teacher_forcing_schedule(kind: str, total_steps: int | None = None, *, ratio
     * ``"linear"``: ``max(min_ratio, 1 - step / total_steps)``;
     * ``"exponential"``: ``k ** step`` (``0 < k < 1``; defaults so the ratio reaches 0.01 at ``total_steps``);
     * ``"inverse_sigmoid"``: ``k / (k + exp(step / k))`` (``k >= 1``; defaults so the ratio is 0.5 half-way).
+
+    Lesson 03 §3 (scheduled sampling) plots and compares them.
     """
     kinds = ("constant", "linear", "exponential", "inverse_sigmoid")
-    if kind not in kinds:
-        raise ValueError(f"unknown teacher-forcing schedule {kind!r}; choose one of {kinds}")
+    if not isinstance(kind, str) or kind not in kinds:
+        raise (ValueError if isinstance(kind, str) else TypeError)(
+            f"unknown teacher-forcing schedule {kind!r}; choose one of {kinds}")
     if kind == "constant":
-        if not 0.0 <= ratio <= 1.0:
-            raise ValueError(f"ratio must be in [0, 1], got {ratio}")
+        ratio = _validate.number(ratio, "ratio", 0.0, 1.0)
         return lambda step: float(ratio)
-    if total_steps is None or total_steps < 1:
-        raise ValueError(f"the {kind!r} schedule needs total_steps >= 1, got {total_steps}")
-    if not 0.0 <= min_ratio < 1.0:
-        raise ValueError(f"min_ratio must be in [0, 1), got {min_ratio}")
+    if total_steps is None or isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
+        raise (ValueError if total_steps is None or isinstance(total_steps, int) else TypeError)(
+            f"the {kind!r} schedule needs total_steps >= 1, got {total_steps!r}")
+    min_ratio = _validate.number(min_ratio, "min_ratio", 0.0, 1.0, high_open=True)
+    if k is not None:
+        k = _validate.number(k, "k")
     if kind == "linear":
         return lambda step: max(min_ratio, 1.0 - step / total_steps)
     if kind == "exponential":
@@ -116,8 +132,9 @@ class History:
 
     def metric(self, name: str) -> list[float]:
         """Values of one evaluation metric, aligned with ``eval_steps``."""
+        _validate.string(name, "name", "exact_match")
         if self.evals and name not in self.evals[-1]:
-            raise KeyError(f"no metric {name!r}; evaluation returned {sorted(self.evals[-1])}")
+            raise ValueError(f"no metric {name!r}; evaluation returned {sorted(self.evals[-1])}")
         return [e[name] for e in self.evals]
 
     @property
@@ -185,19 +202,35 @@ def fit(
     ``"cosine"`` (decay to 0 over ``steps``; what makes 99% reachable quickly on the toy tasks), ``None``
     (constant), or a scheduler you built. ``eval_fn(model)`` runs every ``eval_every`` steps and at the end.
     The progress bar shows step, loss and the latest evaluation, and disappears when training ends.
+    The loop itself is written by hand in lesson 01 §5 before this helper takes it over.
     """
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be a positive int, got {steps!r}")
-    if isinstance(log_every, bool) or not isinstance(log_every, int) or log_every < 1:
-        raise ValueError(f"log_every must be a positive int, got {log_every!r}")
-    if eval_every is not None and eval_every < 1:
-        raise ValueError(f"eval_every must be a positive int or None, got {eval_every}")
+    _validate.instance(model, torch.nn.Module, "model")
+    _validate.instance(optimizer, torch.optim.Optimizer, "optimizer", " such as torch.optim.Adam(model.parameters())")
+    _validate.integer(steps, "steps")
+    _validate.function(step_fn, "step_fn", "(model, batch, step) -> scalar loss tensor")
+    _validate.integer(log_every, "log_every")
+    if eval_every is not None:
+        _validate.integer(eval_every, "eval_every")
+    if eval_fn is not None:
+        _validate.function(eval_fn, "eval_fn", "(model) -> dict of metrics")
+    _validate.integer(warmup_steps, "warmup_steps", minimum=0)
+    if clip_grad_norm is not None:
+        _validate.number(clip_grad_norm, "clip_grad_norm", 0.0, low_open=True, hint=" (or None for no clipping)")
+    if device is not None:
+        _validate.device(device)
+    _validate.string(desc, "desc", "training", allow_empty=True)
+    _validate.boolean(progress, "progress")
+    if isinstance(batches, (str, bytes, torch.Tensor)) or not (callable(batches) or hasattr(batches, "__iter__")):
+        raise TypeError(f"batches must be an iterable of batches (a list, a DataLoader) or a function step -> batch, "
+                        f"got {type(batches).__name__}")
     if lr_schedule == "cosine":
         scheduler = cosine_schedule(optimizer, steps, warmup_steps)
     elif lr_schedule is None:
         scheduler = None
     elif isinstance(lr_schedule, str):
         raise ValueError(f"unknown lr_schedule {lr_schedule!r}: use 'cosine', None, or a torch LR scheduler")
+    elif not callable(getattr(lr_schedule, "step", None)):
+        raise TypeError(f"lr_schedule must be 'cosine', None, or a torch LR scheduler, got {lr_schedule!r}")
     else:
         scheduler = lr_schedule
 
@@ -248,8 +281,11 @@ def fit(
 def seq2seq_step(teacher_forcing: float | Callable[[int], float] = 1.0) -> Callable:
     """The usual ``step_fn``: masked cross-entropy of ``model(src, src_lengths, tgt, ratio)`` against ``tgt``.
 
-    ``teacher_forcing`` is a ratio or a schedule ``step -> ratio`` (see :func:`teacher_forcing_schedule`).
+    ``teacher_forcing`` is a ratio or a schedule ``step -> ratio`` (see :func:`teacher_forcing_schedule`);
+    lesson 02 §4 uses it with 1.0, lesson 03 §3 with schedules.
     """
+    if not callable(teacher_forcing):
+        _validate.probability(teacher_forcing, "teacher_forcing", " (or a function step -> ratio)")
     schedule = teacher_forcing if callable(teacher_forcing) else (lambda step: float(teacher_forcing))
 
     def step_fn(model, batch, step):
@@ -259,12 +295,24 @@ def seq2seq_step(teacher_forcing: float | Callable[[int], float] = 1.0) -> Calla
     return step_fn
 
 
+def _decoding():
+    from . import decoding  # decoding imports models; keep this module light to import
+
+    return decoding
+
+
 def stepwise_loss(model, batch, step=None) -> torch.Tensor:
     """Teacher-forced loss computed the slow, explicit way: one ``decode_step`` call per target position.
 
     This is lesson 01's per-example loop (there with batches of one); it gives the same loss as
-    ``masked_cross_entropy(model(src, src_lengths, tgt), tgt)``, which runs the decoder in one call.
+    ``masked_cross_entropy(model(src, src_lengths, tgt), tgt)``, which runs the decoder in one call
+    (lesson 02 §4 compares the two).
     """
+    _validate.implements(model, _decoding().Seq2SeqModel, "model", "a seq2seq model with encode and decode_step")
+    for name in ("src", "src_lengths", "tgt"):
+        if not hasattr(batch, name):
+            raise TypeError(f"batch must be a Batch (src, src_lengths, tgt, tgt_lengths) as collate_pairs makes it, "
+                            f"got {type(batch).__name__}")
     state = model.encode(batch.src, batch.src_lengths)
     prev_tokens = torch.full((batch.tgt.shape[0],), SOS, dtype=torch.long, device=batch.tgt.device)  # [batch]
     all_logits = []
@@ -281,13 +329,25 @@ def evaluate(model, pairs, *, device=None, batch_size: int = 1000, max_len: int 
 
     Returns ``{"exact_match", "token_accuracy"}`` (and ``"by_length"``, keyed by source length, if asked).
     ``max_len`` defaults to the longest target plus 5, so a model that forgets to stop is caught, not cut.
+    Lesson 02 §6 evaluates this way after training.
     """
     from .decoding import greedy_decode  # decoding imports models; keep this module light to import
     from .metrics import accuracy_by_length, exact_match, token_accuracy
 
+    if isinstance(pairs, (str, bytes, torch.Tensor)) or not hasattr(pairs, "__iter__"):
+        raise TypeError(f"pairs must be a list of (src, tgt) id-list pairs, got {type(pairs).__name__}")
     pairs = list(pairs)
     if not pairs:
         raise ValueError("evaluate needs at least one (src, tgt) pair")
+    for i, pair in enumerate(pairs):
+        if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
+            raise TypeError(f"pairs[{i}] is {type(pair).__name__}, expected a (src, tgt) pair of id lists")
+    _validate.integer(batch_size, "batch_size")
+    _validate.boolean(by_length, "by_length")
+    if device is not None:
+        _validate.device(device)
+    if max_len is not None:
+        _validate.integer(max_len, "max_len")
     if max_len is None:
         max_len = max(len(tgt) for _, tgt in pairs) + 5
     predictions, targets, lengths = [], [], []

@@ -8,16 +8,17 @@ import random
 import numpy as np
 import torch
 
+from . import _validate
+
 _DEVICE_KINDS = ("cpu", "cuda", "mps")
 
 
 def seed_everything(seed: int) -> int:
     """Seed Python, NumPy and PyTorch (CPU and all GPUs) so a run can be repeated.
 
-    Returns the seed so a notebook can print what it used.
+    Returns the seed so a notebook can print what it used. Every lesson's setup cell calls it (lesson 01 §1).
     """
-    if isinstance(seed, bool) or not isinstance(seed, int):
-        raise TypeError(f"seed must be an int, got {type(seed).__name__}: {seed!r}")
+    seed = _validate.integer(seed, "seed", minimum=None)
     if not 0 <= seed < 2**32:
         raise ValueError(f"seed must be between 0 and 2**32 - 1, got {seed}")
     random.seed(seed)
@@ -98,5 +99,7 @@ def _pick_device(prefer: str | None) -> torch.device:
 def count_parameters(model: torch.nn.Module, trainable_only: bool = True) -> int:
     """Number of (trainable) parameters in ``model``."""
     if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"count_parameters expects a torch.nn.Module, got {type(model).__name__}")
+        raise TypeError(f"model must be a torch.nn.Module (count_parameters counts its parameters), got "
+                        f"{type(model).__name__}")
+    _validate.boolean(trainable_only, "trainable_only")
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)

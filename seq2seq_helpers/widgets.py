@@ -11,6 +11,8 @@ from typing import Callable
 
 import ipywidgets as widgets
 
+from . import _validate
+
 
 def text_to_text_demo(transform: Callable[[str], str], description: str = "input", value: str = "",
                       placeholder: str = "type here", label: str = "model output") -> widgets.VBox:
@@ -18,9 +20,13 @@ def text_to_text_demo(transform: Callable[[str], str], description: str = "input
 
     ``transform(text) -> str`` is any function, e.g. one that encodes, decodes greedily and detokenizes.
     A ``ValueError`` it raises (an unknown character, say) is shown as a friendly message, not a traceback.
+    Lesson 01 §8 (try it yourself).
     """
     if not callable(transform):
         raise TypeError(f"transform must be a function str -> str, got {type(transform).__name__}")
+    for name, text in (("description", description), ("value", value), ("placeholder", placeholder),
+                       ("label", label)):
+        _validate.string(text, name, "input", allow_empty=True)
     box = widgets.Text(value=value, description=description, placeholder=placeholder, continuous_update=True,
                        layout=widgets.Layout(width="420px"))
     answer = widgets.HTML()
@@ -47,16 +53,15 @@ def schedule_explorer(total_steps: int = 1000, min_ratio: float = 0.0) -> widget
     """Explore teacher-forcing schedules: pick a kind and a floor, see the ratio over training.
 
     Uses ``Dropdown``, ``FloatSlider``, ``HTML`` and ``Output``, which behave the same in ipywidgets 7.7
-    and 8. The schedules are :func:`seq2seq_helpers.training.teacher_forcing_schedule` with its default ``k``.
+    and 8. The schedules are :func:`seq2seq_helpers.training.teacher_forcing_schedule` with its default ``k``
+    (lesson 03 §3).
     """
     import matplotlib.pyplot as plt
 
     from .training import teacher_forcing_schedule
 
-    if isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 2:
-        raise ValueError(f"total_steps must be an int >= 2, got {total_steps!r}")
-    if not 0.0 <= min_ratio < 1.0:
-        raise ValueError(f"min_ratio must be in [0, 1), got {min_ratio}")
+    _validate.integer(total_steps, "total_steps", minimum=2)
+    _validate.number(min_ratio, "min_ratio", 0.0, 0.95, hint=" (the slider's range)")
     kind = widgets.Dropdown(options=["linear", "exponential", "inverse_sigmoid"], value="inverse_sigmoid",
                             description="schedule")
     floor = widgets.FloatSlider(value=min_ratio, min=0.0, max=0.95, step=0.05, description="min ratio",
@@ -92,15 +97,28 @@ def attention_browser(examples) -> widgets.VBox:
 
     ``examples``: a list of ``(src_tokens, out_tokens, weights [out_len, src_len])``, e.g. built from
     ``greedy_decode(...).attention``. An example slider picks the string, a step slider the decoding step;
-    the heatmap marks the step and a bar chart shows that step's weights over the source.
+    the heatmap marks the step and a bar chart shows that step's weights over the source (lesson 04 §4).
     """
     import matplotlib.pyplot as plt
 
     from .plots import plot_attention
 
+    if isinstance(examples, (str, bytes)) or not hasattr(examples, "__iter__"):
+        raise TypeError(f"examples must be a list of (src_tokens, out_tokens, weights), got {type(examples).__name__}")
     examples = list(examples)
     if not examples:
         raise ValueError("attention_browser needs at least one (src_tokens, out_tokens, weights) example")
+    for i, example in enumerate(examples):
+        if not (isinstance(example, (tuple, list)) and len(example) == 3):
+            raise TypeError(f"examples[{i}] must be a triple (src_tokens, out_tokens, weights), got "
+                            f"{type(example).__name__}")
+        src_tokens, out_tokens, weights = example
+        if not len(src_tokens) or not len(out_tokens):
+            raise ValueError(f"examples[{i}] has no source or no output tokens; each needs at least one")
+        shape = list(getattr(weights, "shape", [len(weights), len(weights[0]) if len(weights) else 0]))
+        if len(shape) != 2 or shape[0] < len(out_tokens) or shape[1] < len(src_tokens):
+            raise ValueError(f"examples[{i}]: weights of shape {shape} do not cover {len(out_tokens)} output x "
+                             f"{len(src_tokens)} source tokens; pass weights [out_len, src_len]")
     example = widgets.IntSlider(value=0, min=0, max=len(examples) - 1, description="example",
                                 continuous_update=False)
     step = widgets.IntSlider(value=0, min=0, max=max(0, len(examples[0][1]) - 1), description="step",
@@ -139,14 +157,16 @@ def beam_stepper(history, itos, best=None, title: str = "beam search") -> widget
     lists that step's live hypotheses (best first) and the ones that finished.
 
     ``history``: ``beam_search(..., return_history=True).history[b]``; ``itos``: ``vocab.itos``;
-    ``best``: the returned best token ids (their path is drawn in orange).
+    ``best``: the returned best token ids (their path is drawn in orange). Lesson 05 §4.
     """
     import matplotlib.pyplot as plt
 
-    from .plots import _beam_tree_nodes, plot_beam_tree
+    from .plots import _beam_tree_nodes, _check_beam_history, plot_beam_tree
 
     if not isinstance(history, (list, tuple)) or not history:
         raise ValueError("beam_stepper needs one input's history: beam_search(..., return_history=True).history[b]")
+    _check_beam_history(history, itos)
+    _validate.string(title, "title", "beam search", allow_empty=True)
     nodes = _beam_tree_nodes(history)
     step = widgets.IntSlider(value=0, min=0, max=len(history) - 1, description="step", continuous_update=False)
     table = widgets.HTML()
@@ -192,6 +212,7 @@ def translation_explorer(translate: Callable, choices=None, value: str = "", cho
     A ``ValueError`` raised by ``translate`` (an unknown character, say) is shown as a friendly message.
     Uses only ``Text``, ``Dropdown``, ``HTML``, ``Output``, ``HBox`` and ``VBox`` (ipywidgets 7.7 and 8).
     ``demo.controls`` holds the controls and ``demo.show(text)`` redraws, so tests need no browser.
+    Lesson 06 §4 (try your own dates).
     """
     import matplotlib.pyplot as plt
 
@@ -199,8 +220,13 @@ def translation_explorer(translate: Callable, choices=None, value: str = "", cho
 
     if not callable(translate):
         raise TypeError(f"translate must be a function text -> dict, got {type(translate).__name__}")
+    for name, text in (("value", value), ("description", description), ("choice_description", choice_description),
+                       ("placeholder", placeholder)):
+        _validate.string(text, name, "input", allow_empty=True)
     if choices is not None:
-        if isinstance(choices, str) or not choices:
+        if isinstance(choices, (str, bytes)) or not hasattr(choices, "__iter__"):
+            raise TypeError(f"choices must be a list, e.g. ['en_US', 'fr_FR'], or None; got {choices!r}")
+        if not list(choices):
             raise ValueError("choices must be a non-empty list, e.g. ['en_US', 'fr_FR'], or None")
         choices = list(choices)
         if choice is None:

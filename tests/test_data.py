@@ -344,11 +344,13 @@ def test_task_needs_a_vocab():
 
 
 @pytest.mark.parametrize(
-    "kwargs", [dict(split="dev"), dict(n=-1), dict(n=2.0), dict(min_len=0), dict(min_len=4, max_len=3)]
+    "kwargs, error",
+    [(dict(split="dev"), ValueError), (dict(n=-1), ValueError), (dict(n=2.0), TypeError),
+     (dict(min_len=0), ValueError), (dict(min_len=4, max_len=3), ValueError)],
 )
-def test_bad_sample_arguments_raise(kwargs):
+def test_bad_sample_arguments_raise(kwargs, error):
     kwargs = {"n": 3, **kwargs}
-    with pytest.raises(ValueError):
+    with pytest.raises(error):
         SequenceTask(Vocab.letters(4)).sample(seed=0, **kwargs)
 
 

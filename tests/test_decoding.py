@@ -10,12 +10,11 @@ import math
 import pytest
 import torch
 import torch.nn.functional as F
+from references import beam_search_reference
 from torch import nn
 
 from seq2seq_helpers.data import EOS, PAD, pad_sequences
-from seq2seq_helpers.decoding import (
-    BeamResult, beam_search, beam_search_reference, greedy_decode, sequence_log_probs, wu_length_penalty,
-)
+from seq2seq_helpers.decoding import BeamResult, beam_search, greedy_decode, sequence_log_probs, wu_length_penalty
 from seq2seq_helpers.models import (
     AttentionDecoder, AttentionSeq2Seq, DecoderGRU, DecoderState, EncoderGRU, LSTMEncoder, Seq2Seq,
 )
@@ -339,7 +338,7 @@ def test_errors_for_bad_search_arguments():
     model = make_models(7, 0, src, src_lengths)["gru"]
     with pytest.raises(ValueError, match="beam_size must be at least 1"):
         beam_search(model, src, src_lengths, beam_size=0, max_len=5)
-    with pytest.raises(ValueError, match="beam_size must be an int"):
+    with pytest.raises(TypeError, match="beam_size must be an int"):  # one rule: wrong type -> TypeError
         beam_search(model, src, src_lengths, beam_size=2.0, max_len=5)
     with pytest.raises(ValueError, match=r"n_best \(3\) cannot be larger than beam_size \(2\)"):
         beam_search(model, src, src_lengths, beam_size=2, max_len=5, n_best=3)
@@ -351,13 +350,13 @@ def test_errors_for_bad_search_arguments():
         beam_search(model, src, src_lengths, beam_size=2, max_len=5, length_penalty=-1.0)
     with pytest.raises(ValueError, match="max_len must be at least 1"):
         greedy_decode(model, src, src_lengths, max_len=0)
-    with pytest.raises(ValueError, match="max_len must be an int"):
+    with pytest.raises(TypeError, match="max_len must be an int"):
         greedy_decode(model, src, src_lengths, max_len="5")
     with pytest.raises(ValueError, match="beam_size must be at least 1"):
         beam_search_reference(model, src[0], 3, beam_size=0, max_len=5)
     with pytest.raises(ValueError, match="decodes one sequence"):
         beam_search_reference(model, src, src_lengths, beam_size=2, max_len=5)
-    with pytest.raises(TypeError, match="model must have encode"):
+    with pytest.raises(TypeError, match="model must be a seq2seq model with encode"):
         greedy_decode(nn.Linear(2, 2), src, src_lengths, max_len=5)
     with pytest.raises(ValueError, match="outside the vocabulary"):  # the model's own input checks
         greedy_decode(model, src + 7, src_lengths, max_len=5)
@@ -390,9 +389,11 @@ def test_sequence_log_probs_errors():
     vocab = 8
     src, src_lengths = random_batch(vocab, [4, 2], seed=0)
     model = make_models(vocab, 0, src, src_lengths)["attention"]
-    with pytest.raises(ValueError, match=r"tokens must be a \[batch, length\] tensor"):
+    with pytest.raises(ValueError, match=r"tokens must have shape \[batch, tokens_len\]"):
         sequence_log_probs(model, src, src_lengths, torch.tensor([3, 4, EOS]))
     with pytest.raises(ValueError, match="tokens has 3 rows but src has 2"):
         sequence_log_probs(model, src, src_lengths, torch.full((3, 2), EOS))
-    with pytest.raises(ValueError, match="nothing to score"):
+    with pytest.raises(ValueError, match="BeamResult"):
+        sequence_log_probs(model, src, src_lengths, torch.full((2, 3, 2), EOS))
+    with pytest.raises(ValueError, match="tokens is empty"):
         sequence_log_probs(model, src, src_lengths, torch.zeros(2, 0, dtype=torch.long))

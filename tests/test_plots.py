@@ -89,7 +89,7 @@ def test_plot_accuracy_by_length_other_metric_and_buckets():
 
 
 def test_plot_accuracy_by_length_errors():
-    with pytest.raises(KeyError, match="bleu"):
+    with pytest.raises(ValueError, match="bleu"):
         plot_accuracy_by_length({"gru": accuracy_by_length(PREDS, TARGETS)}, metric="bleu")
     for bad in ({}, None, [accuracy_by_length(PREDS, TARGETS)]):
         with pytest.raises(TypeError):

@@ -375,10 +375,12 @@ def test_fit_moves_batches_to_the_device():
     assert devices == [("cpu", "cpu")] * 2
 
 
-@pytest.mark.parametrize("steps", [0, -1, 2.5, True, "10"])
-def test_fit_rejects_bad_step_counts(steps):
+@pytest.mark.parametrize("steps, error", [(0, ValueError), (-1, ValueError), (2.5, TypeError), (True, TypeError),
+                                          ("10", TypeError)])
+def test_fit_rejects_bad_step_counts(steps, error):
+    """The one rule, as in seed_everything: TypeError for a wrong type, ValueError for a wrong value."""
     model = nn.Linear(1, 1)
-    with pytest.raises(ValueError, match="steps must be a positive int"):
+    with pytest.raises(error, match="steps must be"):
         fit(model, _sgd(model), [_line_batch()], steps, _mse_step, progress=False)
 
 
@@ -416,7 +418,7 @@ def test_history_metric_final_and_speed():
     history = History(eval_steps=[5, 10], evals=[{"exact_match": 0.25}, {"exact_match": 0.75}], tokens=300,
                       elapsed_s=2.0)
     assert history.metric("exact_match") == [0.25, 0.75]
-    with pytest.raises(KeyError, match="bleu"):
+    with pytest.raises(ValueError, match="bleu"):
         history.metric("bleu")
     assert history.final == {"exact_match": 0.75}
     history.final["exact_match"] = 0.0  # final is a copy

@@ -42,9 +42,9 @@ def test_schedule_explorer_reports_the_schedule_it_draws():
     assert "end: <b>0.50</b>" in note.value
 
 
-@pytest.mark.parametrize("bad", [1, 2.5, True])
-def test_schedule_explorer_rejects_bad_steps(bad):
-    with pytest.raises(ValueError, match="total_steps"):
+@pytest.mark.parametrize("bad, error", [(1, ValueError), (2.5, TypeError), (True, TypeError)])
+def test_schedule_explorer_rejects_bad_steps(bad, error):
+    with pytest.raises(error, match="total_steps"):
         schedule_explorer(total_steps=bad)
 
 
