@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import math
 import numbers
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import torch
 
@@ -45,8 +46,16 @@ def integer(value, name: str, minimum: int | None = 1, maximum: int | None = Non
     return int(value)
 
 
-def number(value, name: str, low: float | None = None, high: float | None = None, *, low_open: bool = False,
-           high_open: bool = False, hint: str = "") -> float:
+def number(
+    value,
+    name: str,
+    low: float | None = None,
+    high: float | None = None,
+    *,
+    low_open: bool = False,
+    high_open: bool = False,
+    hint: str = "",
+) -> float:
     """A real number (not a bool, not NaN) in the interval; returns it as a float."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise TypeError(f"{name} must be a number, got {_describe(value)}")
@@ -59,8 +68,10 @@ def number(value, name: str, low: float | None = None, high: float | None = None
         elif low is None and high is not None:
             interval = f"{'<' if high_open else '<='} {high:g}"
         else:
-            interval = (f"in {'(' if low_open else '['}{'-inf' if low is None else f'{low:g}'}, "
-                        f"{'inf' if high is None else f'{high:g}'}{')' if high_open else ']'}")
+            interval = (
+                f"in {'(' if low_open else '['}{'-inf' if low is None else f'{low:g}'}, "
+                f"{'inf' if high is None else f'{high:g}'}{')' if high_open else ']'}"
+            )
         raise ValueError(f"{name} must be {interval}{hint}, got {value}")
     return value
 
@@ -109,8 +120,13 @@ def function(value, name: str, signature: str) -> Any:
 def implements(value, protocol, name: str, what: str) -> Any:
     """``value`` has every method of the ``typing.Protocol`` ``protocol`` (runtime-checkable)."""
     if not isinstance(value, protocol):
-        members = {n for base in protocol.__mro__ if base.__module__ not in ("typing", "builtins")
-                   for n in [*vars(base), *getattr(base, "__annotations__", {})] if not n.startswith("_")}
+        members = {
+            n
+            for base in protocol.__mro__
+            if base.__module__ not in ("typing", "builtins")
+            for n in [*vars(base), *getattr(base, "__annotations__", {})]
+            if not n.startswith("_")
+        }
         missing = sorted(n for n in members if not hasattr(value, n))
         raise TypeError(f"{name} must be {what}; {type(value).__name__} has no {', '.join(missing)}")
     return value
@@ -134,9 +150,11 @@ def tensor(value, name: str, expected: str) -> torch.Tensor:
 def integer_dtype(t: torch.Tensor, name: str, what: str = "integer token ids") -> torch.Tensor:
     """Any integer dtype is accepted and returned as ``torch.long``; floats, bools and complex are refused."""
     if t.dtype.is_floating_point or t.dtype.is_complex or t.dtype == torch.bool:
-        raise TypeError(f"{name} must hold {what} (an integer dtype such as torch.long), got dtype {t.dtype}; "
-                        "a float or bool id is not an id: build the tensor from ints (torch.tensor(ids)), "
-                        "not by rounding")
+        raise TypeError(
+            f"{name} must hold {what} (an integer dtype such as torch.long), got dtype {t.dtype}; "
+            "a float or bool id is not an id: build the tensor from ints (torch.tensor(ids)), "
+            "not by rounding"
+        )
     return t.long()
 
 
@@ -145,8 +163,11 @@ def token_ids(tokens, name: str, vocab_size: int | None = None, dims: int = 2) -
     shape = f"[batch, {name}_len]" if dims == 2 else "[batch]"
     tokens = integer_dtype(tensor(tokens, name, f"of token ids {shape}"), name)
     if tokens.dim() != dims:
-        fix = ("for one sequence use tokens.unsqueeze(0)" if dims == 2
-               else "one token per sequence; for a whole sequence call forward instead of step")
+        fix = (
+            "for one sequence use tokens.unsqueeze(0)"
+            if dims == 2
+            else "one token per sequence; for a whole sequence call forward instead of step"
+        )
         raise ValueError(f"{name} must have shape {shape}, got {list(tokens.shape)}; {fix}")
     if tokens.numel() == 0:
         raise ValueError(f"{name} is empty (shape {list(tokens.shape)}): a batch needs at least one token")
@@ -155,8 +176,10 @@ def token_ids(tokens, name: str, vocab_size: int | None = None, dims: int = 2) -
         raise ValueError(f"{name} holds token id {lo}; token ids are never negative")
     if vocab_size is not None:
         if lo < 0 or hi >= vocab_size:
-            raise ValueError(f"{name} holds token id {hi if hi >= vocab_size else lo}, outside the vocabulary "
-                             f"(valid ids are 0..{vocab_size - 1}); was the data encoded with another Vocab?")
+            raise ValueError(
+                f"{name} holds token id {hi if hi >= vocab_size else lo}, outside the vocabulary "
+                f"(valid ids are 0..{vocab_size - 1}); was the data encoded with another Vocab?"
+            )
     return tokens
 
 
@@ -167,11 +190,15 @@ def lengths(lengths, name: str, batch: int | None = None, width: int | None = No
         expected = "[batch]" if batch is None else f"[{batch}], one length per sequence of the batch"
         raise ValueError(f"{name} has shape {list(lengths.shape)}; expected {expected}")
     if lengths.numel() and int(lengths.min()) < minimum:
-        raise ValueError(f"{name} holds {int(lengths.min())}: " + ("every sequence needs at least one token"
-                                                                   if minimum == 1 else "a length is never negative"))
+        raise ValueError(
+            f"{name} holds {int(lengths.min())}: "
+            + ("every sequence needs at least one token" if minimum == 1 else "a length is never negative")
+        )
     if width is not None and lengths.numel() and int(lengths.max()) > width:
-        raise ValueError(f"{name} holds {int(lengths.max())} but the tokens are only {width} wide; lengths must "
-                         "not exceed the padded width")
+        raise ValueError(
+            f"{name} holds {int(lengths.max())} but the tokens are only {width} wide; lengths must "
+            "not exceed the padded width"
+        )
     return lengths
 
 
@@ -184,8 +211,10 @@ def padded_batch(tokens, lengths_, vocab_size: int | None = None, name: str = "s
     """
     tokens = token_ids(tokens, name, vocab_size)
     if lengths_ is None and need_lengths:
-        raise TypeError(f"{name}_lengths must be a torch.Tensor of lengths [batch], got None; pad_sequences and "
-                        "collate_pairs return them with the tokens")
+        raise TypeError(
+            f"{name}_lengths must be a torch.Tensor of lengths [batch], got None; pad_sequences and "
+            "collate_pairs return them with the tokens"
+        )
     if lengths_ is None:
         return tokens, None
     lengths_ = lengths(lengths_, f"{name}_lengths", tokens.shape[0], tokens.shape[1])
@@ -195,13 +224,17 @@ def padded_batch(tokens, lengths_, vocab_size: int | None = None, name: str = "s
     if bool(wrong.any()):
         row, col = (int(i) for i in wrong.nonzero()[0])
         length = int(lengths_[row])
-        found = ("holds <pad> (id 0) inside its length" if col < length
-                 else f"holds token id {int(tokens[row, col])} after its length")
+        found = (
+            "holds <pad> (id 0) inside its length"
+            if col < length
+            else f"holds token id {int(tokens[row, col])} after its length"
+        )
         raise ValueError(
             f"{name}_lengths contradicts the padding of {name}: row {row} has {name}_lengths[{row}] = {length} but "
             f"position {col} {found}. Positions < length must hold real tokens and positions >= length <pad>; "
             "if you sorted or shuffled the batch, reorder the lengths with it (or rebuild both with "
-            "pad_sequences / collate_pairs)")
+            "pad_sequences / collate_pairs)"
+        )
     return tokens, lengths_
 
 
@@ -212,39 +245,47 @@ def device(value, name: str = "device") -> torch.device:
     try:
         return torch.device(value)
     except (RuntimeError, ValueError):
-        raise ValueError(f"{name} {value!r} is not a device; use 'cpu', 'cuda', 'cuda:1', 'mps' or get_device()") \
-            from None
+        raise ValueError(
+            f"{name} {value!r} is not a device; use 'cpu', 'cuda', 'cuda:1', 'mps' or get_device()"
+        ) from None
 
 
 def same_device(module, t: torch.Tensor, name: str) -> None:
     for p in module.parameters():
         if t.device != p.device:
-            raise ValueError(f"{name} is on {t.device} but the model is on {p.device}; move the data to the model's "
-                             f"device with {name}.to(device) (or the model with model.to(device))")
+            raise ValueError(
+                f"{name} is on {t.device} but the model is on {p.device}; move the data to the model's "
+                f"device with {name}.to(device) (or the model with model.to(device))"
+            )
         return
 
 
-def hidden_state(hidden, num_layers: int, batch: int, hid_dim: int, lstm: bool, where: str,
-                 device: torch.device) -> None:
+def hidden_state(
+    hidden, num_layers: int, batch: int, hid_dim: int, lstm: bool, where: str, device: torch.device
+) -> None:
     expected = [num_layers, batch, hid_dim]
     if lstm and not (isinstance(hidden, (tuple, list)) and len(hidden) == 2):
-        raise TypeError(f"{where}: an LSTM's hidden state is a pair (h, c) of tensors {expected}, "
-                        f"got {type(hidden).__name__}")
+        raise TypeError(
+            f"{where}: an LSTM's hidden state is a pair (h, c) of tensors {expected}, got {type(hidden).__name__}"
+        )
     if not lstm and not isinstance(hidden, torch.Tensor):
         raise TypeError(f"{where}: a GRU's hidden state is one tensor {expected}, got {type(hidden).__name__}")
-    for part in (hidden if lstm else (hidden,)):
+    for part in hidden if lstm else (hidden,):
         if not isinstance(part, torch.Tensor):
             raise TypeError(f"{where}: hidden state parts must be tensors, got {type(part).__name__}")
         if not part.is_floating_point():
             raise TypeError(f"{where}: the hidden state must be a float tensor, got dtype {part.dtype}")
         if part.device != device:
-            raise ValueError(f"{where}: the hidden state is on {part.device} but the decoder input is on {device}; "
-                             "move both to the model's device")
+            raise ValueError(
+                f"{where}: the hidden state is on {part.device} but the decoder input is on {device}; "
+                "move both to the model's device"
+            )
         if list(part.shape) != expected:
             raise ValueError(
                 f"{where}: hidden state has shape {list(part.shape)} but [num_layers, batch, hid_dim] = {expected} "
                 "was expected; do the encoder and decoder have the same hid_dim and num_layers, and is the "
-                "batch the same?")
+                "batch the same?"
+            )
 
 
 def float_tensor(value, name: str, shape: Sequence[int | None], what: str) -> torch.Tensor:
@@ -265,8 +306,9 @@ def decoder_input(decoder, tgt_in, hidden, lstm: bool) -> torch.Tensor:
     """A decoder's ``forward(tgt_in, hidden, ...)`` arguments; returns ``tgt_in`` as long."""
     tgt_in = token_ids(tgt_in, "tgt_in", decoder.vocab_size)
     same_device(decoder, tgt_in, "tgt_in")
-    hidden_state(hidden, decoder.num_layers, tgt_in.shape[0], decoder.hid_dim, lstm, type(decoder).__name__,
-                 tgt_in.device)
+    hidden_state(
+        hidden, decoder.num_layers, tgt_in.shape[0], decoder.hid_dim, lstm, type(decoder).__name__, tgt_in.device
+    )
     return tgt_in
 
 
@@ -279,11 +321,14 @@ def encoder_outputs(decoder, outputs, src_mask, batch: int) -> None:
 def src_mask_(mask, batch: int, src_len: int, where: str) -> None:
     if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
         found = f"dtype {mask.dtype}" if isinstance(mask, torch.Tensor) else _describe(mask)
-        raise TypeError(f"{where}: mask must be a bool tensor (True = real token), got {found}; build it with "
-                        "lengths_to_mask(src_lengths, src_len)")
+        raise TypeError(
+            f"{where}: mask must be a bool tensor (True = real token), got {found}; build it with "
+            "lengths_to_mask(src_lengths, src_len)"
+        )
     if list(mask.shape) != [batch, src_len]:
-        raise ValueError(f"{where}: mask has shape {list(mask.shape)} but keys need [batch, src_len] = "
-                         f"{[batch, src_len]}")
+        raise ValueError(
+            f"{where}: mask has shape {list(mask.shape)} but keys need [batch, src_len] = {[batch, src_len]}"
+        )
     if not bool(mask.any(dim=1).all()):
         raise ValueError(f"{where}: a row of mask has no real token; every source sequence needs at least one")
 
@@ -297,28 +342,38 @@ def attention_args(module, query, keys, mask, projected_keys) -> None:
         if not value.is_floating_point():
             raise TypeError(f"{name}: {arg} must be a float tensor, got dtype {value.dtype}")
     if query.dim() != 3:
-        raise ValueError(f"{name}: query must have shape [batch, tgt_len, {module.query_dim}], got "
-                         f"{list(query.shape)}; for one step use query.unsqueeze(1)")
+        raise ValueError(
+            f"{name}: query must have shape [batch, tgt_len, {module.query_dim}], got "
+            f"{list(query.shape)}; for one step use query.unsqueeze(1)"
+        )
     if keys.dim() != 3:
         raise ValueError(f"{name}: keys must have shape [batch, src_len, {module.key_dim}], got {list(keys.shape)}")
     if query.shape[0] != keys.shape[0]:
         raise ValueError(f"{name}: query has batch {query.shape[0]} but keys have batch {keys.shape[0]}")
     if query.shape[-1] != module.query_dim or keys.shape[-1] != module.key_dim:
-        raise ValueError(f"{name}: expected query [..., {module.query_dim}] and keys [..., {module.key_dim}], got "
-                         f"query {list(query.shape)} and keys {list(keys.shape)}")
+        raise ValueError(
+            f"{name}: expected query [..., {module.query_dim}] and keys [..., {module.key_dim}], got "
+            f"query {list(query.shape)} and keys {list(keys.shape)}"
+        )
     if query.shape[1] == 0 or keys.shape[1] == 0:
-        raise ValueError(f"{name}: query and keys need at least one position, got query {list(query.shape)} and "
-                         f"keys {list(keys.shape)}")
+        raise ValueError(
+            f"{name}: query and keys need at least one position, got query {list(query.shape)} and "
+            f"keys {list(keys.shape)}"
+        )
     src_mask_(mask, keys.shape[0], keys.shape[1], name)
     same_device(module, query, "query")
     if keys.device != query.device or mask.device != query.device:
-        raise ValueError(f"{name}: query, keys and mask must be on one device, got {query.device}, "
-                         f"{keys.device} and {mask.device}")
-    if projected_keys is not None and (not isinstance(projected_keys, torch.Tensor)
-                                       or projected_keys.shape[:2] != keys.shape[:2]):
+        raise ValueError(
+            f"{name}: query, keys and mask must be on one device, got {query.device}, {keys.device} and {mask.device}"
+        )
+    if projected_keys is not None and (
+        not isinstance(projected_keys, torch.Tensor) or projected_keys.shape[:2] != keys.shape[:2]
+    ):
         shape = list(projected_keys.shape) if isinstance(projected_keys, torch.Tensor) else _describe(projected_keys)
-        raise ValueError(f"{name}: projected_keys must be precompute(keys), [batch, src_len, ...] = "
-                         f"{list(keys.shape[:2])} + [...], got {shape}")
+        raise ValueError(
+            f"{name}: projected_keys must be precompute(keys), [batch, src_len, ...] = "
+            f"{list(keys.shape[:2])} + [...], got {shape}"
+        )
 
 
 def target(model, src: torch.Tensor, tgt) -> torch.Tensor:
@@ -327,10 +382,12 @@ def target(model, src: torch.Tensor, tgt) -> torch.Tensor:
 
     tgt = token_ids(tgt, "tgt", model.vocab_size)
     if bool((tgt[:, 0] == SOS).all()):
-        raise ValueError("every row of tgt starts with SOS, but tgt holds the target tokens followed by EOS and no "
-                         "SOS (as collate_pairs makes it): the model prepends SOS itself. If you prepended it, pass "
-                         "tgt[:, 1:]; to score a decoder's own output (which may start with SOS), use "
-                         "seq2seq_helpers.decoding.sequence_log_probs")
+        raise ValueError(
+            "every row of tgt starts with SOS, but tgt holds the target tokens followed by EOS and no "
+            "SOS (as collate_pairs makes it): the model prepends SOS itself. If you prepended it, pass "
+            "tgt[:, 1:]; to score a decoder's own output (which may start with SOS), use "
+            "seq2seq_helpers.decoding.sequence_log_probs"
+        )
     if tgt.shape[0] != src.shape[0]:
         raise ValueError(f"tgt has {tgt.shape[0]} sequences but src has {src.shape[0]}; they must pair up")
     same_device(model, tgt, "tgt")
@@ -342,8 +399,10 @@ def row_index(index, batch_size: int, keep_size: bool) -> torch.Tensor:
     if not isinstance(index, torch.Tensor) or index.dim() != 1 or index.dtype != torch.long:
         raise TypeError("index must be a 1-D torch.long tensor of row numbers, e.g. torch.tensor([0, 0, 1])")
     if keep_size and index.numel() != batch_size:
-        raise ValueError(f"reorder keeps the number of rows ({batch_size}), got an index of {index.numel()}; "
-                         "use select to copy rows into a new batch")
+        raise ValueError(
+            f"reorder keeps the number of rows ({batch_size}), got an index of {index.numel()}; "
+            "use select to copy rows into a new batch"
+        )
     if index.numel() and (int(index.min()) < 0 or int(index.max()) >= batch_size):
         raise ValueError(f"index holds rows outside 0..{batch_size - 1}")
     return index
@@ -371,8 +430,10 @@ def id_rows(x, name: str) -> list[list[int]]:
                 raise TypeError(f"{name}[{i}] must hold integer token ids, got dtype {row.dtype}")
             row = row.tolist()
         if isinstance(row, (str, bytes)) or not isinstance(row, Sequence):
-            raise TypeError(f"{name} must be a list of id lists such as [[3, 4, 2]], but {name}[{i}] is "
-                            f"{_describe(row)}; for one sequence wrap it in a list: [{name}]")
+            raise TypeError(
+                f"{name} must be a list of id lists such as [[3, 4, 2]], but {name}[{i}] is "
+                f"{_describe(row)}; for one sequence wrap it in a list: [{name}]"
+            )
         for t in row:
             if isinstance(t, bool) or not isinstance(t, numbers.Integral):
                 raise TypeError(f"{name}[{i}] must hold int token ids, got {_describe(t)}")
@@ -386,21 +447,31 @@ def gru_pair(encoder, decoder) -> None:
         if not isinstance(module, torch.nn.Module):
             raise TypeError(f"{name} must be an nn.Module, got {_describe(module)}")
     enc_rnn, dec_rnn = getattr(encoder, "rnn", None), getattr(decoder, "rnn", None)
-    if not (isinstance(enc_rnn, torch.nn.RNNBase) and isinstance(dec_rnn, torch.nn.RNNBase)
-            and callable(getattr(decoder, "step", None))):
-        raise TypeError(f"Seq2Seq needs an encoder and a decoder like EncoderGRU and DecoderGRU (each with an .rnn, "
-                        f"the decoder with .step), got {type(encoder).__name__} and {type(decoder).__name__}")
+    if not (
+        isinstance(enc_rnn, torch.nn.RNNBase)
+        and isinstance(dec_rnn, torch.nn.RNNBase)
+        and callable(getattr(decoder, "step", None))
+    ):
+        raise TypeError(
+            f"Seq2Seq needs an encoder and a decoder like EncoderGRU and DecoderGRU (each with an .rnn, "
+            f"the decoder with .step), got {type(encoder).__name__} and {type(decoder).__name__}"
+        )
     if enc_rnn.bidirectional:
-        raise ValueError("Seq2Seq needs a one-directional encoder: a bidirectional final state does not fit the "
-                         "decoder; use AttentionSeq2Seq with an LSTMEncoder")
+        raise ValueError(
+            "Seq2Seq needs a one-directional encoder: a bidirectional final state does not fit the "
+            "decoder; use AttentionSeq2Seq with an LSTMEncoder"
+        )
     if (enc_rnn.hidden_size, enc_rnn.num_layers) != (dec_rnn.hidden_size, dec_rnn.num_layers):
         raise ValueError(
             f"the encoder's final state [{enc_rnn.num_layers}, batch, {enc_rnn.hidden_size}] cannot start the "
             f"decoder, which needs [{dec_rnn.num_layers}, batch, {dec_rnn.hidden_size}]; give both the same "
-            "hid_dim and num_layers")
+            "hid_dim and num_layers"
+        )
     if type(enc_rnn) is not type(dec_rnn):
-        raise ValueError(f"encoder uses {type(enc_rnn).__name__} but decoder {type(dec_rnn).__name__}; "
-                         "their states are not compatible")
+        raise ValueError(
+            f"encoder uses {type(enc_rnn).__name__} but decoder {type(dec_rnn).__name__}; "
+            "their states are not compatible"
+        )
 
 
 def attention_pair(encoder, decoder) -> None:
@@ -409,10 +480,13 @@ def attention_pair(encoder, decoder) -> None:
         raise TypeError(f"encoder must be an LSTM encoder such as LSTMEncoder, got {type(encoder).__name__}")
     enc_dim, dec_hid_dim = getattr(encoder, "enc_dim", None), getattr(encoder, "dec_hid_dim", None)
     if enc_dim != decoder.enc_dim:
-        raise ValueError(f"the encoder's outputs are {enc_dim} wide but the decoder was built with "
-                         f"enc_dim={decoder.enc_dim}; pass enc_dim=encoder.enc_dim")
+        raise ValueError(
+            f"the encoder's outputs are {enc_dim} wide but the decoder was built with "
+            f"enc_dim={decoder.enc_dim}; pass enc_dim=encoder.enc_dim"
+        )
     if dec_hid_dim != decoder.hid_dim or encoder.num_layers != decoder.num_layers:
         raise ValueError(
             f"the encoder's final state [{encoder.num_layers}, batch, {dec_hid_dim}] cannot start the decoder, "
             f"which needs [{decoder.num_layers}, batch, {decoder.hid_dim}]; build the decoder with "
-            "hid_dim=encoder.dec_hid_dim and the same num_layers")
+            "hid_dim=encoder.dec_hid_dim and the same num_layers"
+        )

@@ -18,8 +18,14 @@ from torch import nn
 
 from . import _validate
 
-__all__ = ["lengths_to_mask", "AdditiveAttention", "DotAttention", "GeneralAttention", "ATTENTION_KINDS",
-           "make_attention"]
+__all__ = [
+    "lengths_to_mask",
+    "AdditiveAttention",
+    "DotAttention",
+    "GeneralAttention",
+    "ATTENTION_KINDS",
+    "make_attention",
+]
 
 
 def lengths_to_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
@@ -52,8 +58,9 @@ class _Attention(nn.Module):
     def score_projected(self, query: torch.Tensor, projected: torch.Tensor) -> torch.Tensor:  # pragma: no cover
         raise NotImplementedError
 
-    def forward(self, query: torch.Tensor, keys: torch.Tensor, mask: torch.Tensor,
-                projected_keys: torch.Tensor | None = None):
+    def forward(
+        self, query: torch.Tensor, keys: torch.Tensor, mask: torch.Tensor, projected_keys: torch.Tensor | None = None
+    ):
         # query: [batch, tgt_len, query_dim], keys: [batch, src_len, key_dim], mask: [batch, src_len] True = real
         # projected_keys: precompute(keys), passed by step-by-step decoders that computed it once
         _validate.attention_args(self, query, keys, mask, projected_keys)
@@ -100,7 +107,8 @@ class DotAttention(_Attention):
             raise ValueError(
                 f"dot attention needs query and key vectors of the same size, got query_dim={query_dim} and "
                 f"key_dim={key_dim}; use 'general' or 'additive' attention, or make the decoder's hid_dim equal "
-                "the encoder's output size")
+                "the encoder's output size"
+            )
         self.query_dim, self.key_dim = query_dim, key_dim
 
     def score_projected(self, query, projected):
@@ -129,8 +137,10 @@ ATTENTION_KINDS = ("additive", "dot", "general")
 def make_attention(kind, query_dim: int, key_dim: int, attn_dim: int | None = None) -> nn.Module:
     """``kind`` (one of ``ATTENTION_KINDS``) built for these sizes, or ``kind`` itself if it is a module."""
     if attn_dim is not None and kind != "additive":
-        raise ValueError(f"attn_dim is the size of additive attention's hidden layer; {kind!r} attention has none: "
-                         "drop attn_dim or use attention='additive'")
+        raise ValueError(
+            f"attn_dim is the size of additive attention's hidden layer; {kind!r} attention has none: "
+            "drop attn_dim or use attention='additive'"
+        )
     if isinstance(kind, nn.Module):
         return kind
     if not isinstance(kind, str):

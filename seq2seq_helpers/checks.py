@@ -16,7 +16,8 @@ The checks never touch the global random state: the inputs they make come from t
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Sequence
+from typing import Callable
 
 import torch
 
@@ -93,24 +94,30 @@ def _compare_values(actual: torch.Tensor, expected: torch.Tensor, atol: float, r
             return True, f"all {a.numel()} entries equal"
         first = int(differ.flatten().nonzero()[0])
         where = _index(first, a.shape)
-        return False, (f"{count} of {a.numel()} entries differ, first at {where} "
-                       f"(got {_fmt(a.flatten()[first])}, expected {_fmt(e.flatten()[first])})")
+        return False, (
+            f"{count} of {a.numel()} entries differ, first at {where} "
+            f"(got {_fmt(a.flatten()[first])}, expected {_fmt(e.flatten()[first])})"
+        )
     a, e = a.double(), e.double()
     nan_a, nan_e = a.isnan(), e.isnan()
     inf_differs = (a.isinf() | e.isinf()) & (a != e) & ~nan_a & ~nan_e
     non_finite_differs = (nan_a != nan_e) | inf_differs  # NaN where the other has none, or another inf
     if bool(non_finite_differs.any()):
         first = int(non_finite_differs.flatten().nonzero()[0])
-        return False, (f"non-finite values differ, first at {_index(first, a.shape)} "
-                       f"(got {_fmt(a.flatten()[first])}, expected {_fmt(e.flatten()[first])})")
+        return False, (
+            f"non-finite values differ, first at {_index(first, a.shape)} "
+            f"(got {_fmt(a.flatten()[first])}, expected {_fmt(e.flatten()[first])})"
+        )
     finite = torch.isfinite(a) & torch.isfinite(e)
     diff = torch.where(finite, (a - e).abs(), torch.zeros_like(a))
     worst = int(diff.flatten().argmax())
     max_diff = float(diff.flatten()[worst])
     allowed = atol + rtol * abs(float(e.flatten()[worst]))
     close = bool(torch.where(finite, diff <= atol + rtol * e.abs(), torch.ones_like(finite)).all())
-    detail = (f"max |difference| {max_diff:.3g} at {_index(worst, a.shape)} "
-              f"(got {_fmt(a.flatten()[worst])}, expected {_fmt(e.flatten()[worst])}; allowed {allowed:.2g})")
+    detail = (
+        f"max |difference| {max_diff:.3g} at {_index(worst, a.shape)} "
+        f"(got {_fmt(a.flatten()[worst])}, expected {_fmt(e.flatten()[worst])}; allowed {allowed:.2g})"
+    )
     return close, detail
 
 
@@ -124,8 +131,9 @@ def _as_tensor_like(report: _Report, actual, expected: torch.Tensor, name: str):
     return None
 
 
-def _check_same_into(report: _Report, actual, expected, name: str, atol: float, rtol: float,
-                     compact: bool = False) -> bool:
+def _check_same_into(
+    report: _Report, actual, expected, name: str, atol: float, rtol: float, compact: bool = False
+) -> bool:
     """Shape, kind of dtype and values: three lines, or one line when ``compact``."""
     expected = expected if isinstance(expected, torch.Tensor) else torch.as_tensor(expected)
     actual = _as_tensor_like(report, actual, expected, name)
@@ -134,8 +142,9 @@ def _check_same_into(report: _Report, actual, expected, name: str, atol: float, 
     same_shape = _shape(actual) == _shape(expected)
     if compact and not same_shape:
         return report.add(False, f"{name}: shape {_shape(actual)}, expected {_shape(expected)}")
-    if not compact and not report.add(same_shape, f"{name}: shape {_shape(actual)}" +
-                                      ("" if same_shape else f", expected {_shape(expected)}")):
+    if not compact and not report.add(
+        same_shape, f"{name}: shape {_shape(actual)}" + ("" if same_shape else f", expected {_shape(expected)}")
+    ):
         return False
     bool_mismatch = (actual.dtype == torch.bool) != (expected.dtype == torch.bool)
     float_mismatch = actual.is_floating_point() != expected.is_floating_point()
@@ -151,8 +160,9 @@ def _check_same_into(report: _Report, actual, expected, name: str, atol: float, 
 # ------------------------------------------------------------------------------------------ public checks
 
 
-def check_same(actual, expected, name: str = "tensor", *, atol: float = 1e-5, rtol: float = 1e-4,
-               strict: bool = False) -> bool:
+def check_same(
+    actual, expected, name: str = "tensor", *, atol: float = 1e-5, rtol: float = 1e-4, strict: bool = False
+) -> bool:
     """Compare your tensor with the expected one: shape, kind of dtype (bool / integer / float) and values
     (lesson 04 §1 compares the notebook's attention with the package's; lesson 05 §3 the hand-written beam).
 
@@ -170,8 +180,9 @@ def check_same(actual, expected, name: str = "tensor", *, atol: float = 1e-5, rt
                 raise TypeError
             expected = torch.as_tensor(expected)
         except (TypeError, ValueError, RuntimeError):
-            raise TypeError(f"expected must be a tensor (or numbers torch.as_tensor reads), got "
-                            f"{type(expected).__name__}") from None
+            raise TypeError(
+                f"expected must be a tensor (or numbers torch.as_tensor reads), got {type(expected).__name__}"
+            ) from None
     if expected.dtype.is_complex:
         raise TypeError("expected must hold real numbers or bools, not complex numbers")
     report = _Report()
@@ -211,7 +222,7 @@ def _call(report: _Report, fn: Callable, args: tuple, label: str):
         return True, fn(*args)
     except NotImplementedError:
         report.add(False, f"{label} raised NotImplementedError: replace `raise NotImplementedError()` with your code")
-    except Exception as err:  # noqa: BLE001 - any error of the learner's code is reported, not raised
+    except Exception as err:
         report.add(False, f"{label} raised {type(err).__name__}: {err}")
     return False, None
 
@@ -250,8 +261,12 @@ def check_mask(fn_or_mask, lengths=None, max_len: int | None = None, *, strict: 
         cases = []
         for case_lengths, case_max in MASK_CASES:
             case_lengths = torch.tensor(case_lengths)
-            ok, mask = _call(report, fn_or_mask, (case_lengths, case_max),
-                             f"{_name(fn_or_mask)}(lengths={case_lengths.tolist()}, max_len={case_max})")
+            ok, mask = _call(
+                report,
+                fn_or_mask,
+                (case_lengths, case_max),
+                f"{_name(fn_or_mask)}(lengths={case_lengths.tolist()}, max_len={case_max})",
+            )
             if not ok:
                 return report.finish(strict)
             cases.append((case_lengths, case_max, mask))
@@ -259,27 +274,36 @@ def check_mask(fn_or_mask, lengths=None, max_len: int | None = None, *, strict: 
         raise TypeError(f"check_mask takes your mask function or a mask tensor, got {type(fn_or_mask).__name__}")
 
     not_tensor = [type(m).__name__ for _, _, m in cases if not isinstance(m, torch.Tensor)]
-    if not report.add(not not_tensor, "returns a tensor" + (f" (got {not_tensor[0]})" if not_tensor else
-                                                             " on every input" if len(cases) > 1 else "")):
+    if not report.add(
+        not not_tensor,
+        "returns a tensor" + (f" (got {not_tensor[0]})" if not_tensor else " on every input" if len(cases) > 1 else ""),
+    ):
         return report.finish(strict)
     dtypes = sorted({str(m.dtype) for _, _, m in cases})
-    report.add(dtypes == ["torch.bool"], "dtype torch.bool" + ("" if dtypes == ["torch.bool"] else
-                                                               f" expected, got {', '.join(dtypes)}"))
+    report.add(
+        dtypes == ["torch.bool"],
+        "dtype torch.bool" + ("" if dtypes == ["torch.bool"] else f" expected, got {', '.join(dtypes)}"),
+    )
     bad_shape = [(ln, ml, m) for ln, ml, m in cases if _shape(m) != [len(ln), ml]]
     if bad_shape:
         ln, ml, m = bad_shape[0]
-        report.add(False, f"shape {_shape(m)}, expected [batch, max_len] = {[len(ln), ml]} "
-                          f"(lengths {ln.tolist()}, max_len {ml})")
+        report.add(
+            False,
+            f"shape {_shape(m)}, expected [batch, max_len] = {[len(ln), ml]} (lengths {ln.tolist()}, max_len {ml})",
+        )
         return report.finish(strict)
     report.add(True, "shape [batch, max_len]" + (f" on all {len(cases)} inputs" if len(cases) > 1 else ""))
     for ln, ml, m in cases:
-        ok, detail = _compare_values(m.detach().cpu().bool() if m.dtype != torch.bool else m.cpu(),
-                                     _reference_mask(ln.cpu(), ml), 0.0, 0.0)
+        ok, detail = _compare_values(
+            m.detach().cpu().bool() if m.dtype != torch.bool else m.cpu(), _reference_mask(ln.cpu(), ml), 0.0, 0.0
+        )
         if not ok:
             report.add(False, f"True exactly on real tokens: lengths {ln.tolist()}, max_len {ml}: {detail}")
             return report.finish(strict)
-    report.add(True, "True exactly on real tokens, False on padding" +
-               (f" on all {len(cases)} inputs" if len(cases) > 1 else ""))
+    report.add(
+        True,
+        "True exactly on real tokens, False on padding" + (f" on all {len(cases)} inputs" if len(cases) > 1 else ""),
+    )
     return report.finish(strict)
 
 
@@ -300,8 +324,9 @@ def _loss_cases(pad_id: int):
     ]
 
 
-def check_loss(fn: Callable, reference: Callable | None = None, *, pad_id: int = PAD, atol: float = 1e-5,
-               strict: bool = False) -> bool:
+def check_loss(
+    fn: Callable, reference: Callable | None = None, *, pad_id: int = PAD, atol: float = 1e-5, strict: bool = False
+) -> bool:
     """Check a masked loss ``fn(logits [batch, tgt_len, vocab], targets [batch, tgt_len]) -> scalar``
     (lesson 02, exercise 2).
 
@@ -320,6 +345,7 @@ def check_loss(fn: Callable, reference: Callable | None = None, *, pad_id: int =
 
         def reference(logits, targets):
             return masked_cross_entropy(logits, targets, pad_id=pad_id)
+
     report = _Report()
     name = _name(fn)
     cases = _loss_cases(pad_id)
@@ -332,19 +358,29 @@ def check_loss(fn: Callable, reference: Callable | None = None, *, pad_id: int =
             return report.finish(strict)
         if not isinstance(loss, torch.Tensor) or loss.dim() != 0:
             if isinstance(loss, torch.Tensor):
-                report.add(False, f"returns a scalar tensor (shape []), got shape {_shape(loss)} [{label}]: reduce "
-                                  "it to one number, the sum over real tokens divided by their count")
+                report.add(
+                    False,
+                    f"returns a scalar tensor (shape []), got shape {_shape(loss)} [{label}]: reduce "
+                    "it to one number, the sum over real tokens divided by their count",
+                )
             else:
-                report.add(False, f"returns a scalar tensor, got {type(loss).__name__} [{label}]: return the torch "
-                                  "tensor itself (no .item() or float()), so that backward() works")
+                report.add(
+                    False,
+                    f"returns a scalar tensor, got {type(loss).__name__} [{label}]: return the torch "
+                    "tensor itself (no .item() or float()), so that backward() works",
+                )
             return report.finish(strict)
         results.append((label, float(loss), float(reference(logits, targets))))
     report.add(True, "returns a scalar tensor")
     worst = max(results, key=lambda r: abs(r[1] - r[2]))
     matches = all(abs(got - want) <= atol + 1e-4 * abs(want) for _, got, want in results)
-    report.add(matches, f"equals the reference on {len(results)} batches" if matches else
-               f"differs from the reference [{worst[0]}]: got {worst[1]:.6g}, expected {worst[2]:.6g} "
-               f"(|difference| {abs(worst[1] - worst[2]):.3g})")
+    report.add(
+        matches,
+        f"equals the reference on {len(results)} batches"
+        if matches
+        else f"differs from the reference [{worst[0]}]: got {worst[1]:.6g}, expected {worst[2]:.6g} "
+        f"(|difference| {abs(worst[1] - worst[2]):.3g})",
+    )
 
     _, logits, targets = cases[1]
     base = float(reference(logits, targets))
@@ -356,21 +392,31 @@ def check_loss(fn: Callable, reference: Callable | None = None, *, pad_id: int =
     ok, loss = _call(report, fn, (noisy, targets.clone()), f"{name} with other logits at padding")
     if ok:
         diff = abs(float(loss) - float(fn(logits.clone(), targets.clone())))
-        report.add(diff <= atol, "ignores the logits at PAD positions" if diff <= atol else
-                   f"changes by {diff:.3g} when only the logits at PAD positions change: mask them out")
+        report.add(
+            diff <= atol,
+            "ignores the logits at PAD positions"
+            if diff <= atol
+            else f"changes by {diff:.3g} when only the logits at PAD positions change: mask them out",
+        )
 
     # 3. more padding at the end must not change the loss
     extra = 3
-    wider_logits = torch.cat([logits, torch.randn(logits.shape[0], extra, logits.shape[-1],
-                                                  generator=torch.Generator().manual_seed(2))], dim=1)
+    wider_logits = torch.cat(
+        [logits, torch.randn(logits.shape[0], extra, logits.shape[-1], generator=torch.Generator().manual_seed(2))],
+        dim=1,
+    )
     wider_targets = torch.cat([targets, torch.full((targets.shape[0], extra), pad_id)], dim=1)
     ok, loss = _call(report, fn, (wider_logits, wider_targets), f"{name} with {extra} more PAD columns")
     if ok:
         diff = abs(float(loss) - base)
         same = diff <= atol + 1e-4 * abs(base)
-        report.add(same, f"unchanged by {extra} extra PAD columns" if same
-                   else f"changes from {base:.6g} to {float(loss):.6g} with {extra} extra PAD columns: divide by the "
-                        "number of real tokens, not by all positions")
+        report.add(
+            same,
+            f"unchanged by {extra} extra PAD columns"
+            if same
+            else f"changes from {base:.6g} to {float(loss):.6g} with {extra} extra PAD columns: divide by the "
+            "number of real tokens, not by all positions",
+        )
 
     # 4. gradients reach the logits of real tokens, and none reach PAD positions
     leaf = logits.clone().requires_grad_(True)
@@ -378,19 +424,25 @@ def check_loss(fn: Callable, reference: Callable | None = None, *, pad_id: int =
     if ok:
         try:
             loss.backward()
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:
             report.add(False, f"backward() failed: {type(err).__name__}: {err} (keep the computation in torch)")
         else:
             grad = leaf.grad
             if grad is None:
-                report.add(False, "no gradient reaches the logits (was the loss built outside torch, "
-                                  "e.g. with .item()?)")
+                report.add(
+                    False, "no gradient reaches the logits (was the loss built outside torch, e.g. with .item()?)"
+                )
             else:
                 leak = float(grad[pad].abs().max()) if bool(pad.any()) else 0.0
                 real = float(grad[~pad].abs().max())
-                report.add(leak == 0.0 and real > 0, "gradients reach real tokens only" if leak == 0.0 and real > 0
-                           else f"gradient on PAD positions up to {leak:.3g} (should be 0)" if leak
-                           else "no gradient reaches the real tokens")
+                report.add(
+                    leak == 0.0 and real > 0,
+                    "gradients reach real tokens only"
+                    if leak == 0.0 and real > 0
+                    else f"gradient on PAD positions up to {leak:.3g} (should be 0)"
+                    if leak
+                    else "no gradient reaches the real tokens",
+                )
     return report.finish(strict)
 
 
@@ -413,10 +465,12 @@ def _check_weights_into(report: _Report, weights, mask: torch.Tensor, tgt_len: i
         report.add(False, f"weights: expected a tensor {expected}, got {type(weights).__name__}")
         return
     shape = _shape(weights)
-    shape_ok = (len(shape) == 3 and shape[0] == batch and shape[2] == src_len
-                and (tgt_len is None or shape[1] == tgt_len))
-    hint = f", expected {expected}" + (" (keep the tgt_len dim: weights.unsqueeze(1))" if shape == [batch, src_len]
-                                       else "")
+    shape_ok = (
+        len(shape) == 3 and shape[0] == batch and shape[2] == src_len and (tgt_len is None or shape[1] == tgt_len)
+    )
+    hint = f", expected {expected}" + (
+        " (keep the tgt_len dim: weights.unsqueeze(1))" if shape == [batch, src_len] else ""
+    )
     report.add(shape_ok, f"shape {shape}" + ("" if shape_ok else hint))
     if shape[0] != batch or shape[-1] != src_len or not weights.is_floating_point():
         report.add(False, f"cannot read the weights as [batch={batch}, ..., src_len={src_len}] floats")
@@ -424,27 +478,47 @@ def _check_weights_into(report: _Report, weights, mask: torch.Tensor, tgt_len: i
     w = weights.detach().cpu().double().reshape(batch, -1, src_len)  # [batch, tgt_len, src_len]
     m = mask.cpu().unsqueeze(1).expand_as(w)  # [batch, tgt_len, src_len]
     finite = bool(torch.isfinite(w).all())
-    report.add(finite, "no NaN or inf" if finite else
-               f"{int((~torch.isfinite(w)).sum())} weights are NaN or inf (a row with every score -inf?)")
+    report.add(
+        finite,
+        "no NaN or inf"
+        if finite
+        else f"{int((~torch.isfinite(w)).sum())} weights are NaN or inf (a row with every score -inf?)",
+    )
     if not finite:
         return
     lowest = float(w.min())
-    report.add(lowest >= -atol, "weights are >= 0" if lowest >= -atol else
-               f"a weight is {lowest:.3g}; softmax weights are never negative")
+    report.add(
+        lowest >= -atol,
+        "weights are >= 0" if lowest >= -atol else f"a weight is {lowest:.3g}; softmax weights are never negative",
+    )
     sums = (w * m).sum(-1)  # [batch, tgt_len]
     off = float((sums - 1).abs().max())
     worst_sum = float(sums.flatten()[(sums - 1).abs().flatten().argmax()])
-    report.add(off <= 1e-4, "weights sum to 1 over real positions" + (f" (a row sums to {worst_sum:.4f})"
-                                                                      if off > 1e-4 else ""))
+    report.add(
+        off <= 1e-4,
+        "weights sum to 1 over real positions" + (f" (a row sums to {worst_sum:.4f})" if off > 1e-4 else ""),
+    )
     on_pad = float((w * ~m).abs().max()) if bool((~m).any()) else 0.0
-    report.add(on_pad <= atol, "padding gets 0" if on_pad <= atol else
-               f"padding gets up to {on_pad:.3g}; set padded scores to -inf before the softmax")
+    report.add(
+        on_pad <= atol,
+        "padding gets 0"
+        if on_pad <= atol
+        else f"padding gets up to {on_pad:.3g}; set padded scores to -inf before the softmax",
+    )
 
 
-def check_attention(weights_or_fn, mask: torch.Tensor | None = None, *, keys: torch.Tensor | None = None,
-                    context: torch.Tensor | None = None, reference: Callable | None = None,
-                    query_dim: int | None = None, key_dim: int | None = None, atol: float = 1e-5,
-                    strict: bool = False) -> bool:
+def check_attention(
+    weights_or_fn,
+    mask: torch.Tensor | None = None,
+    *,
+    keys: torch.Tensor | None = None,
+    context: torch.Tensor | None = None,
+    reference: Callable | None = None,
+    query_dim: int | None = None,
+    key_dim: int | None = None,
+    atol: float = 1e-5,
+    strict: bool = False,
+) -> bool:
     """Check attention weights, or a whole attention function (lesson 04 §1 and exercise 1).
 
     ``check_attention(weights, mask)``: weights ``[batch, tgt_len, src_len]`` against the mask ``[batch,
@@ -475,12 +549,20 @@ def check_attention(weights_or_fn, mask: torch.Tensor | None = None, *, keys: to
         _check_weights_into(report, weights_or_fn, mask.bool(), None, atol)
         if keys is not None and context is not None and isinstance(weights_or_fn, torch.Tensor):
             w = weights_or_fn.detach().reshape(mask.shape[0], -1, mask.shape[1])
-            _check_same_into(report, context.detach().reshape(w.shape[0], w.shape[1], -1), torch.bmm(w, keys.detach()),
-                             "context = weights @ keys", atol, 1e-4, compact=True)
+            _check_same_into(
+                report,
+                context.detach().reshape(w.shape[0], w.shape[1], -1),
+                torch.bmm(w, keys.detach()),
+                "context = weights @ keys",
+                atol,
+                1e-4,
+                compact=True,
+            )
         return report.finish(strict)
     if not callable(weights_or_fn):
-        raise TypeError(f"check_attention takes weights and a mask, or your attention function; "
-                        f"got {type(weights_or_fn).__name__}")
+        raise TypeError(
+            f"check_attention takes weights and a mask, or your attention function; got {type(weights_or_fn).__name__}"
+        )
 
     fn, name = weights_or_fn, _name(weights_or_fn)
     q_dim = query_dim or getattr(fn, "query_dim", None) or key_dim or getattr(fn, "key_dim", None) or 8
@@ -506,8 +588,9 @@ def check_attention(weights_or_fn, mask: torch.Tensor | None = None, *, keys: to
             w3 = w.reshape(4, 1, -1).double()
             want_ctx = torch.bmm(w3, keys_in.double())  # [batch, 1, key_dim]
             if isinstance(ctx, torch.Tensor) and ctx.numel() == want_ctx.numel():
-                _check_same_into(report, ctx.reshape(want_ctx.shape), want_ctx, "context = weights @ keys", atol, 1e-4,
-                                 compact=True)
+                _check_same_into(
+                    report, ctx.reshape(want_ctx.shape), want_ctx, "context = weights @ keys", atol, 1e-4, compact=True
+                )
             else:
                 got = _shape(ctx) if isinstance(ctx, torch.Tensor) else type(ctx).__name__
                 report.add(False, f"context: shape {got}, expected {_shape(want_ctx)}")
@@ -518,11 +601,19 @@ def check_attention(weights_or_fn, mask: torch.Tensor | None = None, *, keys: to
         noisy_keys[~mask_in] = 100 * torch.randn(int((~mask_in).sum()), k_dim, generator=garbage_gen)
         noisy = run(query, noisy_keys, mask_in, " with garbage in the padded keys")
         if noisy is not None and isinstance(noisy[1], torch.Tensor) and isinstance(w, torch.Tensor):
-            same = (noisy[1].shape == w.shape and bool(torch.allclose(noisy[1], w, atol=atol))
-                    and isinstance(noisy[0], torch.Tensor) and noisy[0].shape == ctx.shape
-                    and bool(torch.allclose(noisy[0], ctx, atol=atol)))
-            report.add(same, "padded keys do not matter" if same else
-                       "the result changes when only padded keys change: padding leaks into the attention")
+            same = (
+                noisy[1].shape == w.shape
+                and bool(torch.allclose(noisy[1], w, atol=atol))
+                and isinstance(noisy[0], torch.Tensor)
+                and noisy[0].shape == ctx.shape
+                and bool(torch.allclose(noisy[0], ctx, atol=atol))
+            )
+            report.add(
+                same,
+                "padded keys do not matter"
+                if same
+                else "the result changes when only padded keys change: padding leaks into the attention",
+            )
 
         if reference is not None:
             ref = reference(query, keys_in, mask_in)

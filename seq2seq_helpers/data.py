@@ -14,8 +14,9 @@ from __future__ import annotations
 import random
 import string
 import zlib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterable, NamedTuple, Sequence
+from typing import Callable, NamedTuple
 
 import torch
 
@@ -43,11 +44,14 @@ class Vocab:
     def __init__(self, tokens: Iterable[str], sep: str = ""):
         sep = _validate.string(sep, "sep", " ", allow_empty=True)
         if isinstance(tokens, (str, bytes)) and sep:
-            raise TypeError(f"tokens must be a list of strings when sep={sep!r}, got the string {tokens!r}; "
-                            f"pass {tokens.split(sep) if isinstance(tokens, str) else 'a list'}")
+            raise TypeError(
+                f"tokens must be a list of strings when sep={sep!r}, got the string {tokens!r}; "
+                f"pass {tokens.split(sep) if isinstance(tokens, str) else 'a list'}"
+            )
         if isinstance(tokens, torch.Tensor) or not isinstance(tokens, Iterable):
-            raise TypeError(f"tokens must be an iterable of strings such as 'abc' or ['cat', 'dog'], got "
-                            f"{type(tokens).__name__}")
+            raise TypeError(
+                f"tokens must be an iterable of strings such as 'abc' or ['cat', 'dog'], got {type(tokens).__name__}"
+            )
         tokens = list(tokens)
         if not tokens:
             raise ValueError("a Vocab needs at least one data token")
@@ -57,13 +61,16 @@ class Vocab:
             if tok in SPECIAL_TOKENS:
                 raise ValueError(f"{tok!r} is reserved for a special token; choose another name for the data token")
             if sep and sep in tok:
-                raise ValueError(f"token {tok!r} contains the separator {sep!r}: text holding it could not be "
-                                 "encoded back")
+                raise ValueError(
+                    f"token {tok!r} contains the separator {sep!r}: text holding it could not be encoded back"
+                )
             clash = [sep[:i] for i in range(1, len(sep)) if tok.endswith(sep[:i])]
             if clash:
-                raise ValueError(f"token {tok!r} ends with {clash[-1]!r}, the start of the separator {sep!r}: "
-                                 f"{tok!r} + {sep!r} + the next token would split in the wrong place, so decoded "
-                                 "text could not be encoded back; choose a separator that no token ends into")
+                raise ValueError(
+                    f"token {tok!r} ends with {clash[-1]!r}, the start of the separator {sep!r}: "
+                    f"{tok!r} + {sep!r} + the next token would split in the wrong place, so decoded "
+                    "text could not be encoded back; choose a separator that no token ends into"
+                )
             if sep == "" and len(tok) != 1:
                 raise ValueError(
                     f"token {tok!r} has several characters but sep='' splits text into single characters; "
@@ -93,8 +100,10 @@ class Vocab:
         if isinstance(text, str):
             return list(text) if self.sep == "" else text.split(self.sep)
         if isinstance(text, (bytes, torch.Tensor)) or not isinstance(text, Sequence):
-            raise TypeError(f"text must be a string or a list of tokens, got {type(text).__name__}; "
-                            "to turn ids into text use decode")
+            raise TypeError(
+                f"text must be a string or a list of tokens, got {type(text).__name__}; "
+                "to turn ids into text use decode"
+            )
         return list(text)
 
     def encode(self, text: str | Sequence[str], add_eos: bool = False) -> list[int]:
@@ -140,10 +149,10 @@ class Vocab:
             raise ValueError(f"token id {i} is outside the vocabulary (valid ids are 0..{len(self) - 1})")
 
     @classmethod
-    def letters(cls, num_symbols: int) -> "Vocab":
+    def letters(cls, num_symbols: int) -> Vocab:
         """A vocabulary of ``num_symbols`` single letters ``a, b, c, ...`` (up to 52, lower then upper case)."""
         alphabet = string.ascii_lowercase + string.ascii_uppercase
-        return cls(alphabet[:_validate.integer(num_symbols, "num_symbols", 1, len(alphabet))])
+        return cls(alphabet[: _validate.integer(num_symbols, "num_symbols", 1, len(alphabet))])
 
 
 # ---------------------------------------------------------------------------------------------- tasks
@@ -161,8 +170,10 @@ def _fractions(val_fraction, test_fraction) -> None:
     for name, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
         _validate.number(value, name, 0.0, 1.0, high_open=True)
     if val_fraction + test_fraction >= 1:
-        raise ValueError(f"val_fraction + test_fraction = {val_fraction + test_fraction} leaves no training data; "
-                         "keep their sum below 1")
+        raise ValueError(
+            f"val_fraction + test_fraction = {val_fraction + test_fraction} leaves no training data; "
+            "keep their sum below 1"
+        )
 
 
 def split_of(src: Sequence[int], val_fraction: float = 0.1, test_fraction: float = 0.1) -> str:
@@ -321,7 +332,7 @@ class Batch(NamedTuple):
     tgt: torch.Tensor
     tgt_lengths: torch.Tensor
 
-    def to(self, device) -> "Batch":
+    def to(self, device) -> Batch:
         # Lengths stay where they are needed: packing wants them on the CPU, masks build them on the fly.
         return Batch(self.src.to(device), self.src_lengths, self.tgt.to(device), self.tgt_lengths)
 
@@ -346,8 +357,9 @@ def collate_pairs(pairs: Sequence[tuple[Sequence[int], Sequence[int]]]) -> Batch
     return Batch(src, src_lengths, tgt, tgt_lengths)
 
 
-def check_tokens(tokens: torch.Tensor, lengths: torch.Tensor | None = None, vocab_size: int | None = None,
-                 name: str = "src") -> None:
+def check_tokens(
+    tokens: torch.Tensor, lengths: torch.Tensor | None = None, vocab_size: int | None = None, name: str = "src"
+) -> None:
     """Raise a clear error if ``tokens``/``lengths`` are not a valid padded batch.
 
     Checks: ``tokens`` is a tensor ``[batch, len]`` of any integer dtype, not empty; ids lie in

@@ -20,15 +20,28 @@ from __future__ import annotations
 import datetime
 import random
 import zlib
-from typing import Iterable, NamedTuple, Sequence
+from collections.abc import Iterable, Sequence
+from typing import NamedTuple
 
 from . import _validate
 from .data import SPLITS, Splits, Vocab, _fractions
 
 __all__ = [
-    "LOCALES", "FORMATS", "TARGET_CHARS", "FIRST_DATE", "LAST_DATE", "SEP",
-    "DateExample", "render", "make_example", "split_of_date", "sample_dates", "make_date_splits",
-    "build_vocabs", "encode_examples", "length_bucket",
+    "LOCALES",
+    "FORMATS",
+    "TARGET_CHARS",
+    "FIRST_DATE",
+    "LAST_DATE",
+    "SEP",
+    "DateExample",
+    "render",
+    "make_example",
+    "split_of_date",
+    "sample_dates",
+    "make_date_splits",
+    "build_vocabs",
+    "encode_examples",
+    "length_bucket",
 ]
 
 LOCALES = ("en_US", "en_GB", "fr_FR", "de_DE", "es_ES", "it_IT", "pt_BR", "nl_NL", "ru_RU", "hu_HU", "ja_JP", "ko_KR")
@@ -71,8 +84,10 @@ def _check_locale(locale) -> str:
     try:
         Locale.parse(locale)
     except (ValueError, UnknownLocaleError) as err:
-        raise ValueError(f"babel does not know the locale {locale!r} ({err}); try one like 'fr_FR', 'pl_PL' or "
-                         "'sv_SE' (babel.localedata.locale_identifiers() lists them all)") from None
+        raise ValueError(
+            f"babel does not know the locale {locale!r} ({err}); try one like 'fr_FR', 'pl_PL' or "
+            "'sv_SE' (babel.localedata.locale_identifiers() lists them all)"
+        ) from None
     return locale
 
 
@@ -86,7 +101,9 @@ def _check_format(fmt) -> str:
 
 def _check_names(values, name: str, check) -> tuple[str, ...]:
     if isinstance(values, str) or not isinstance(values, Iterable):
-        raise TypeError(f"{name} must be a list of strings, e.g. {list(LOCALES[:2]) if name == 'locales' else ['long']}")
+        raise TypeError(
+            f"{name} must be a list of strings, e.g. {list(LOCALES[:2]) if name == 'locales' else ['long']}"
+        )
     values = tuple(values)
     if not values:
         raise ValueError(f"{name} must not be empty")
@@ -103,8 +120,10 @@ def _check_range(first: datetime.date, last: datetime.date) -> None:
     if last < first:
         raise ValueError(f"last ({last}) must not come before first ({first})")
     if last.year - first.year >= 100 and not (first.month, first.day) > (last.month, last.day):
-        raise ValueError(f"dates from {first} to {last} span more than 100 years: a two-digit year such as '21' "
-                         "(short formats) would name two dates; keep the range within 100 years")
+        raise ValueError(
+            f"dates from {first} to {last} span more than 100 years: a two-digit year such as '21' "
+            "(short formats) would name two dates; keep the range within 100 years"
+        )
 
 
 # ------------------------------------------------------------------------------------------ examples
@@ -162,9 +181,11 @@ def _require_dates(n: int, split: str | None, first: datetime.date, last: dateti
     """``split`` dates in the range (up to ``stop_at``); a ValueError, not an endless search, if there are none."""
     available = _dates_in_split(split, first, last, stop_at) if n else 0
     if n and available == 0:
-        raise ValueError(f"no date from {first} to {last} falls in the {split!r} split (about "
-                         f"{10 if split != 'train' else 80}% of dates do, chosen by a hash of the date), so "
-                         f"{n} {split} examples cannot be drawn; widen the range to a few weeks or more")
+        raise ValueError(
+            f"no date from {first} to {last} falls in the {split!r} split (about "
+            f"{10 if split != 'train' else 80}% of dates do, chosen by a hash of the date), so "
+            f"{n} {split} examples cannot be drawn; widen the range to a few weeks or more"
+        )
     return available
 
 
@@ -176,8 +197,9 @@ def _draw_date(split: str | None, rng: random.Random, first: datetime.date, span
             return date
 
 
-def sample_dates(n: int, split: str | None, rng: random.Random, first: datetime.date = FIRST_DATE,
-                 last: datetime.date = LAST_DATE) -> list[datetime.date]:
+def sample_dates(
+    n: int, split: str | None, rng: random.Random, first: datetime.date = FIRST_DATE, last: datetime.date = LAST_DATE
+) -> list[datetime.date]:
     """``n`` dates drawn uniformly from ``first..last`` whose split is ``split`` (``None``: any split).
 
     A ValueError says so if no date of the range is in ``split`` (a range of a few days may have none).
@@ -191,27 +213,34 @@ def sample_dates(n: int, split: str | None, rng: random.Random, first: datetime.
     return [_draw_date(split, rng, first, (last - first).days) for _ in range(n)]
 
 
-def _sample_examples(n: int, split: str, rng: random.Random, locales, formats, first, last,
-                     unique: bool) -> list[DateExample]:
+def _sample_examples(
+    n: int, split: str, rng: random.Random, locales, formats, first, last, unique: bool
+) -> list[DateExample]:
     examples, seen = [], set()
     candidates = len(locales) * len(formats) * ((last - first).days + 1)
     if unique and n > candidates // 20:  # about 1/10 of the dates are in val or test; ask for at most half of them
-        raise ValueError(f"{n} distinct {split} examples is too many for {len(locales)} locales x {len(formats)} "
-                         f"formats over {first}..{last}; ask for fewer or widen the choice")
+        raise ValueError(
+            f"{n} distinct {split} examples is too many for {len(locales)} locales x {len(formats)} "
+            f"formats over {first}..{last}; ask for fewer or widen the choice"
+        )
     per_date = len(locales) * len(formats)
     dates = _require_dates(n, split, first, last, stop_at=-(-n // per_date) if unique else 1)
     if unique and n > dates * per_date:
-        raise ValueError(f"{n} distinct {split} examples were asked for but {first}..{last} holds only {dates} "
-                         f"{split} dates x {len(locales)} locales x {len(formats)} formats = {dates * per_date}; "
-                         "ask for fewer or widen the range")
+        raise ValueError(
+            f"{n} distinct {split} examples were asked for but {first}..{last} holds only {dates} "
+            f"{split} dates x {len(locales)} locales x {len(formats)} formats = {dates * per_date}; "
+            "ask for fewer or widen the range"
+        )
     attempts, max_attempts = 0, 200 * n + 1000
     span = (last - first).days
     while len(examples) < n:
         attempts += 1
         if attempts > max_attempts:
-            raise ValueError(f"found only {len(examples)} of {n} distinct {split} examples in {max_attempts} draws "
-                             f"over {first}..{last} ({len(locales)} locales x {len(formats)} formats render some "
-                             "dates alike); ask for fewer or widen the range")
+            raise ValueError(
+                f"found only {len(examples)} of {n} distinct {split} examples in {max_attempts} draws "
+                f"over {first}..{last} ({len(locales)} locales x {len(formats)} formats render some "
+                "dates alike); ask for fewer or widen the range"
+            )
         date = _draw_date(split, rng, first, span)
         example = make_example(date, rng.choice(locales), rng.choice(formats))
         if unique:
@@ -222,9 +251,17 @@ def _sample_examples(n: int, split: str, rng: random.Random, locales, formats, f
     return examples
 
 
-def make_date_splits(n_train: int, n_val: int, n_test: int, *, locales: Sequence[str] = LOCALES,
-                     formats: Sequence[str] = FORMATS, seed: int = 0, first: datetime.date = FIRST_DATE,
-                     last: datetime.date = LAST_DATE) -> Splits:
+def make_date_splits(
+    n_train: int,
+    n_val: int,
+    n_test: int,
+    *,
+    locales: Sequence[str] = LOCALES,
+    formats: Sequence[str] = FORMATS,
+    seed: int = 0,
+    first: datetime.date = FIRST_DATE,
+    last: datetime.date = LAST_DATE,
+) -> Splits:
     """Train / validation / test lists of :class:`DateExample`, with no date shared between two splits.
 
     Each example draws a date (uniform in ``first..last``, kept only if it hashes to the split), a locale and
@@ -273,8 +310,9 @@ def build_vocabs(examples: Iterable[DateExample]) -> tuple[Vocab, Vocab]:
     return Vocab(src_chars), Vocab(tgt_chars)
 
 
-def encode_examples(examples: Iterable[DateExample], src_vocab: Vocab,
-                    tgt_vocab: Vocab) -> list[tuple[list[int], list[int]]]:
+def encode_examples(
+    examples: Iterable[DateExample], src_vocab: Vocab, tgt_vocab: Vocab
+) -> list[tuple[list[int], list[int]]]:
     """``(src ids, tgt ids)`` pairs for :func:`seq2seq_helpers.data.collate_pairs` (lesson 06 §1).
 
     A character the vocabulary does not know raises a ``ValueError`` that names it.

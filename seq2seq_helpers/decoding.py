@@ -17,7 +17,7 @@ its vocabulary (a trained model never prefers PAD or SOS; an untrained one might
 from __future__ import annotations
 
 import contextlib
-from typing import NamedTuple, Protocol, Union, runtime_checkable
+from typing import NamedTuple, Protocol, runtime_checkable
 
 import torch
 import torch.nn.functional as F
@@ -27,9 +27,16 @@ from .data import EOS, PAD, SOS
 from .models import shift_right
 
 __all__ = [
-    "Seq2SeqModel", "ScoringModel", "DecodingState",
-    "GreedyResult", "BeamResult", "BeamNode",
-    "greedy_decode", "beam_search", "wu_length_penalty", "sequence_log_probs",
+    "Seq2SeqModel",
+    "ScoringModel",
+    "DecodingState",
+    "GreedyResult",
+    "BeamResult",
+    "BeamNode",
+    "greedy_decode",
+    "beam_search",
+    "wu_length_penalty",
+    "sequence_log_probs",
 ]
 
 
@@ -40,10 +47,10 @@ __all__ = [
 class DecodingState(Protocol):
     """What decoding does with a decoder state (``models.DecoderState`` is one): pick rows for the next step."""
 
-    def select(self, index: torch.Tensor) -> "DecodingState":
+    def select(self, index: torch.Tensor) -> DecodingState:
         """Rows ``index`` (1-D long, may repeat) in that order."""
 
-    def reorder(self, index: torch.Tensor) -> "DecodingState":
+    def reorder(self, index: torch.Tensor) -> DecodingState:
         """``select(index)`` for an index that only moves rows among the rows of one source."""
 
 
@@ -54,8 +61,9 @@ class Seq2SeqModel(Protocol):
     def encode(self, src: torch.Tensor, src_lengths: torch.Tensor) -> DecodingState:
         """Read the source batch; the state the decoder starts from."""
 
-    def decode_step(self, prev_tokens: torch.Tensor,
-                    state: DecodingState) -> tuple[torch.Tensor, DecodingState, Union[torch.Tensor, None]]:
+    def decode_step(
+        self, prev_tokens: torch.Tensor, state: DecodingState
+    ) -> tuple[torch.Tensor, DecodingState, torch.Tensor | None]:
         """One step for every row: ``(logits [rows, vocab], next state, attention [rows, src_len] or None)``."""
 
 
@@ -117,8 +125,7 @@ class BeamResult(NamedTuple):
 
 
 def _check_length_penalty(length_penalty) -> float:
-    return _validate.number(length_penalty, "length_penalty", 0.0,
-                            hint=" (0 = rank by the sum of log-probabilities)")
+    return _validate.number(length_penalty, "length_penalty", 0.0, hint=" (0 = rank by the sum of log-probabilities)")
 
 
 def wu_length_penalty(length, length_penalty: float):
@@ -203,12 +210,16 @@ def sequence_log_probs(model, src: torch.Tensor, src_lengths: torch.Tensor, toke
     """
     _validate.implements(model, ScoringModel, "model", "a Seq2Seq or AttentionSeq2Seq (encode and teacher_forced)")
     if isinstance(tokens, torch.Tensor) and tokens.dim() == 3:
-        raise ValueError(f"tokens must be a [batch, length] tensor of token ids, got {list(tokens.shape)}; for a "
-                         "BeamResult pass result.tokens[:, i] (the i-th best of every input)")
+        raise ValueError(
+            f"tokens must be a [batch, length] tensor of token ids, got {list(tokens.shape)}; for a "
+            "BeamResult pass result.tokens[:, i] (the i-th best of every input)"
+        )
     tokens = _validate.token_ids(tokens, "tokens", model.vocab_size)
     if isinstance(src, torch.Tensor) and tokens.shape[0] != src.shape[0]:
-        raise ValueError(f"tokens has {tokens.shape[0]} rows but src has {src.shape[0]}; they must pair up "
-                         "(for a BeamResult pass result.tokens[:, i], the i-th best of every input)")
+        raise ValueError(
+            f"tokens has {tokens.shape[0]} rows but src has {src.shape[0]}; they must pair up "
+            "(for a BeamResult pass result.tokens[:, i], the i-th best of every input)"
+        )
     if isinstance(src, torch.Tensor) and tokens.device != src.device:
         raise ValueError(f"tokens is on {tokens.device} but src on {src.device}; move both to the model's device")
     is_eos = tokens == EOS  # [B, T]
@@ -231,13 +242,23 @@ def _check_beam_args(model, beam_size, max_len, length_penalty, n_best=1) -> flo
     _validate.integer(max_len, "max_len")
     _validate.integer(n_best, "n_best")
     if n_best > beam_size:
-        raise ValueError(f"n_best ({n_best}) cannot be larger than beam_size ({beam_size}): the search only "
-                         "keeps beam_size hypotheses; raise beam_size or lower n_best")
+        raise ValueError(
+            f"n_best ({n_best}) cannot be larger than beam_size ({beam_size}): the search only "
+            "keeps beam_size hypotheses; raise beam_size or lower n_best"
+        )
     return _check_length_penalty(length_penalty)
 
 
-def beam_search(model, src: torch.Tensor, src_lengths: torch.Tensor, beam_size: int, max_len: int,
-                length_penalty: float = 0.0, n_best: int = 1, return_history: bool = False) -> BeamResult:
+def beam_search(
+    model,
+    src: torch.Tensor,
+    src_lengths: torch.Tensor,
+    beam_size: int,
+    max_len: int,
+    length_penalty: float = 0.0,
+    n_best: int = 1,
+    return_history: bool = False,
+) -> BeamResult:
     """Batched beam search: the hypotheses of all inputs live in one ``[batch * beam_size, ...]`` tensor.
 
     At each step, for each input, every live hypothesis is extended by every token and the extensions
@@ -263,8 +284,12 @@ def beam_search(model, src: torch.Tensor, src_lengths: torch.Tensor, beam_size: 
 
 def _beam_search(model, src, src_lengths, beam_size, max_len, length_penalty, n_best, return_history):
     state = model.encode(src, src_lengths)  # batch rows: one hypothesis (SOS) per input
-    _validate.implements(state, DecodingState, "the state model.encode returns",
-                         "a state with select(index) and reorder(index), such as models.DecoderState")
+    _validate.implements(
+        state,
+        DecodingState,
+        "the state model.encode returns",
+        "a state with select(index) and reorder(index), such as models.DecoderState",
+    )
     batch, device, k = src.shape[0], src.device, beam_size
     neg_inf = float("-inf")
     prev = torch.full((batch,), SOS, dtype=torch.long, device=device)  # [batch * live]
@@ -327,8 +352,11 @@ def _beam_search(model, src, src_lengths, beam_size, max_len, length_penalty, n_
             for b in range(batch):
                 if done[b]:
                     continue
-                nodes = [BeamNode(parents_l[b][i] if t else -1, tokens_l[b][i], scores_l[b][i], False)
-                         for i in range(k) if scores_l[b][i] != neg_inf]
+                nodes = [
+                    BeamNode(parents_l[b][i] if t else -1, tokens_l[b][i], scores_l[b][i], False)
+                    for i in range(k)
+                    if scores_l[b][i] != neg_inf
+                ]
                 history[b].append(nodes + [n._replace(parent=n.parent if t else -1) for n in finished_now[b]])
 
         # 3. An input is done when its pool is full and no live hypothesis can beat the pool's worst.

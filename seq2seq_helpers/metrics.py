@@ -10,7 +10,7 @@ character error rate.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 
@@ -36,8 +36,10 @@ def _pair_up(predictions, targets):
     preds, tgts = [_until_eos(p) for p in preds], [_until_eos(t) for t in tgts]
     empty = [i for i, t in enumerate(tgts) if not t]
     if empty:
-        raise ValueError(f"targets[{empty[0]}] holds no token (only padding, or nothing): a target ends with at "
-                         "least its EOS, as collate_pairs makes it; there is nothing to compare with")
+        raise ValueError(
+            f"targets[{empty[0]}] holds no token (only padding, or nothing): a target ends with at "
+            "least its EOS, as collate_pairs makes it; there is nothing to compare with"
+        )
     return preds, tgts
 
 
@@ -95,11 +97,14 @@ def accuracy_by_length(predictions, targets, lengths=None) -> dict[int, dict[str
     }
 
 
-def accuracy_by_bucket(predictions, targets, lengths, buckets: Sequence[tuple[int, int]]) -> dict[str, dict[str, float]]:
+def accuracy_by_bucket(
+    predictions, targets, lengths, buckets: Sequence[tuple[int, int]]
+) -> dict[str, dict[str, float]]:
     """Like :func:`accuracy_by_length` for inclusive length ranges, e.g. ``[(1, 5), (6, 10)]`` -> keys ``"1-5"``."""
     if isinstance(buckets, (str, bytes)) or not isinstance(buckets, Sequence) or not buckets:
-        raise TypeError(f"buckets must be a non-empty list of (low, high) length ranges, e.g. [(1, 5), (6, 10)], "
-                        f"got {buckets!r}")
+        raise TypeError(
+            f"buckets must be a non-empty list of (low, high) length ranges, e.g. [(1, 5), (6, 10)], got {buckets!r}"
+        )
     for bucket in buckets:
         if not (isinstance(bucket, (tuple, list)) and len(bucket) == 2):
             raise TypeError(f"each bucket is a (low, high) pair of ints, got {bucket!r}")
@@ -181,9 +186,13 @@ def _distance(a: list, b: list) -> int:
     for i, x in enumerate(a, start=1):
         current = [i]
         for j, y in enumerate(b, start=1):
-            current.append(min(previous[j] + 1,              # delete x
-                               current[j - 1] + 1,           # insert y
-                               previous[j - 1] + (x != y)))  # substitute (free if equal)
+            current.append(
+                min(
+                    previous[j] + 1,  # delete x
+                    current[j - 1] + 1,  # insert y
+                    previous[j - 1] + (x != y),
+                )
+            )  # substitute (free if equal)
         previous = current
     return previous[-1]
 

@@ -27,16 +27,31 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from . import _validate
 from .attention import (  # noqa: F401  (re-exported: lessons 02-06 import them from here)
-    ATTENTION_KINDS, AdditiveAttention, DotAttention, GeneralAttention, lengths_to_mask, make_attention,
+    ATTENTION_KINDS,
+    AdditiveAttention,
+    DotAttention,
+    GeneralAttention,
+    lengths_to_mask,
+    make_attention,
 )
 from .data import EOS, PAD, SOS
 
 __all__ = [
-    "PAD", "SOS", "EOS",
-    "lengths_to_mask", "shift_right", "DecoderState",
-    "EncoderGRU", "DecoderGRU", "LSTMEncoder",
-    "AdditiveAttention", "DotAttention", "GeneralAttention", "AttentionDecoder",
-    "Seq2Seq", "AttentionSeq2Seq",
+    "PAD",
+    "SOS",
+    "EOS",
+    "lengths_to_mask",
+    "shift_right",
+    "DecoderState",
+    "EncoderGRU",
+    "DecoderGRU",
+    "LSTMEncoder",
+    "AdditiveAttention",
+    "DotAttention",
+    "GeneralAttention",
+    "AttentionDecoder",
+    "Seq2Seq",
+    "AttentionSeq2Seq",
 ]
 
 Hidden = Union[torch.Tensor, tuple]  # a GRU's h, or an LSTM's (h, c); batch is on dim 1
@@ -83,18 +98,20 @@ class DecoderState(NamedTuple):
         h = self.hidden if isinstance(self.hidden, torch.Tensor) else self.hidden[0]
         return h.shape[1]
 
-    def select(self, index: torch.Tensor) -> "DecoderState":
+    def select(self, index: torch.Tensor) -> DecoderState:
         """The state of rows ``index`` (a 1-D LongTensor) in that order; rows may repeat (lesson 05 §3).
 
         Beam search uses it to copy a sequence's state into its ``beam_size`` hypotheses and to reorder
         hypotheses after each step. RNN states keep batch on dim 1, the other tensors on dim 0.
         """
         index = _validate.row_index(index, self.batch_size, keep_size=False)
-        rows = [None if t is None else t.index_select(0, index.to(t.device))
-                for t in (self.encoder_outputs, self.src_mask, self.attention_keys)]
+        rows = [
+            None if t is None else t.index_select(0, index.to(t.device))
+            for t in (self.encoder_outputs, self.src_mask, self.attention_keys)
+        ]
         return DecoderState(_select_hidden(self.hidden, index), *rows)
 
-    def reorder(self, index: torch.Tensor) -> "DecoderState":
+    def reorder(self, index: torch.Tensor) -> DecoderState:
         """``select(index)`` for an ``index`` that only moves rows among rows of the SAME source (the
         hypotheses of one input in beam search): those rows share the encoder outputs, mask and attention
         keys, so only the recurrent state is reordered. Same result as ``select``, without copying the rest.
@@ -131,8 +148,9 @@ class EncoderGRU(nn.Module):
         self.vocab_size, self.hid_dim, self.num_layers = vocab_size, hid_dim, num_layers
         self.dropout = _validate.dropout(dropout)
         self.embedding = nn.Embedding(vocab_size, emb_dim, padding_idx=PAD)
-        self.rnn = nn.GRU(emb_dim, hid_dim, num_layers, batch_first=True,
-                          dropout=self.dropout if num_layers > 1 else 0.0)
+        self.rnn = nn.GRU(
+            emb_dim, hid_dim, num_layers, batch_first=True, dropout=self.dropout if num_layers > 1 else 0.0
+        )
 
     def forward(self, src: torch.Tensor, src_lengths: torch.Tensor):
         # src: [batch, src_len], src_lengths: [batch]
@@ -153,16 +171,29 @@ class LSTMEncoder(nn.Module):
     forward direction stops at the true last token.
     """
 
-    def __init__(self, vocab_size: int, emb_dim: int, hid_dim: int, num_layers: int = 1,
-                 bidirectional: bool = True, dropout: float = 0.0):
+    def __init__(
+        self,
+        vocab_size: int,
+        emb_dim: int,
+        hid_dim: int,
+        num_layers: int = 1,
+        bidirectional: bool = True,
+        dropout: float = 0.0,
+    ):
         super().__init__()
         _validate.sizes(vocab_size=vocab_size, emb_dim=emb_dim, hid_dim=hid_dim, num_layers=num_layers)
         self.vocab_size, self.hid_dim, self.num_layers = vocab_size, hid_dim, num_layers
         self.dropout = _validate.dropout(dropout)
         self.bidirectional = _validate.boolean(bidirectional, "bidirectional")
         self.embedding = nn.Embedding(vocab_size, emb_dim, padding_idx=PAD)
-        self.rnn = nn.LSTM(emb_dim, hid_dim, num_layers, batch_first=True, bidirectional=bidirectional,
-                           dropout=self.dropout if num_layers > 1 else 0.0)
+        self.rnn = nn.LSTM(
+            emb_dim,
+            hid_dim,
+            num_layers,
+            batch_first=True,
+            bidirectional=bidirectional,
+            dropout=self.dropout if num_layers > 1 else 0.0,
+        )
 
     @property
     def enc_dim(self) -> int:
@@ -239,11 +270,18 @@ class AttentionDecoder(nn.Module):
     step, ``batch x tgt_len x src_len x attn_dim`` tanh evaluations, and 32 is plenty for the course's tasks.
     """
 
-    def __init__(self, vocab_size: int, emb_dim: int, hid_dim: int, enc_dim: int,
-                 attention: str | nn.Module = "additive", num_layers: int = 1, attn_dim: int | None = None):
+    def __init__(
+        self,
+        vocab_size: int,
+        emb_dim: int,
+        hid_dim: int,
+        enc_dim: int,
+        attention: str | nn.Module = "additive",
+        num_layers: int = 1,
+        attn_dim: int | None = None,
+    ):
         super().__init__()
-        _validate.sizes(vocab_size=vocab_size, emb_dim=emb_dim, hid_dim=hid_dim, enc_dim=enc_dim,
-                        num_layers=num_layers)
+        _validate.sizes(vocab_size=vocab_size, emb_dim=emb_dim, hid_dim=hid_dim, enc_dim=enc_dim, num_layers=num_layers)
         self.vocab_size, self.hid_dim, self.enc_dim, self.num_layers = vocab_size, hid_dim, enc_dim, num_layers
         self.embedding = nn.Embedding(vocab_size, emb_dim, padding_idx=PAD)
         self.rnn = nn.LSTM(emb_dim, hid_dim, num_layers, batch_first=True)
@@ -251,8 +289,14 @@ class AttentionDecoder(nn.Module):
         self.combine = nn.Linear(hid_dim + enc_dim, hid_dim)
         self.out = nn.Linear(hid_dim, vocab_size)
 
-    def forward(self, tgt_in: torch.Tensor, hidden, encoder_outputs: torch.Tensor, src_mask: torch.Tensor,
-                attention_keys: torch.Tensor | None = None):
+    def forward(
+        self,
+        tgt_in: torch.Tensor,
+        hidden,
+        encoder_outputs: torch.Tensor,
+        src_mask: torch.Tensor,
+        attention_keys: torch.Tensor | None = None,
+    ):
         # tgt_in: [batch, tgt_len], hidden: (h, c) each [layers, batch, hid]
         # encoder_outputs: [batch, src_len, enc_dim], src_mask: [batch, src_len] bool
         # attention_keys: self.attention.precompute(encoder_outputs), or None to compute it here
@@ -271,12 +315,19 @@ class AttentionDecoder(nn.Module):
         precompute = getattr(self.attention, "precompute", None)
         return precompute(encoder_outputs) if callable(precompute) else None
 
-    def step(self, prev_tokens: torch.Tensor, hidden, encoder_outputs: torch.Tensor, src_mask: torch.Tensor,
-             attention_keys: torch.Tensor | None = None):
+    def step(
+        self,
+        prev_tokens: torch.Tensor,
+        hidden,
+        encoder_outputs: torch.Tensor,
+        src_mask: torch.Tensor,
+        attention_keys: torch.Tensor | None = None,
+    ):
         # prev_tokens: [batch]
         prev_tokens = _validate.token_ids(prev_tokens, "prev_tokens", self.vocab_size, dims=1)
-        logits, hidden, attention = self.forward(prev_tokens.unsqueeze(1), hidden, encoder_outputs, src_mask,
-                                                 attention_keys)
+        logits, hidden, attention = self.forward(
+            prev_tokens.unsqueeze(1), hidden, encoder_outputs, src_mask, attention_keys
+        )
         return logits.squeeze(1), hidden, attention.squeeze(1)  # [batch, vocab], (h, c), [batch, src_len]
 
 
@@ -304,8 +355,11 @@ class _Seq2SeqBase(nn.Module):
         raise NotImplementedError
 
     def _run(self, src, src_lengths, tgt, teacher_forcing_ratio):
-        ratio = _validate.probability(teacher_forcing_ratio, "teacher_forcing_ratio",
-                                      " (1.0 = always feed the gold token, 0.0 = always the model's own prediction)")
+        ratio = _validate.probability(
+            teacher_forcing_ratio,
+            "teacher_forcing_ratio",
+            " (1.0 = always feed the gold token, 0.0 = always the model's own prediction)",
+        )
         state = self.encode(src, src_lengths)
         tgt = _validate.target(self, src, tgt)
         if ratio == 1.0:  # fast path: the decoder reads the whole gold sequence in one call
@@ -360,8 +414,9 @@ class Seq2Seq(_Seq2SeqBase):
         logits, _ = self.decoder(tgt_in, state.hidden)  # [batch, tgt_len, vocab]
         return logits, None
 
-    def forward(self, src: torch.Tensor, src_lengths: torch.Tensor, tgt: torch.Tensor,
-                teacher_forcing_ratio: float = 1.0) -> torch.Tensor:
+    def forward(
+        self, src: torch.Tensor, src_lengths: torch.Tensor, tgt: torch.Tensor, teacher_forcing_ratio: float = 1.0
+    ) -> torch.Tensor:
         # src: [batch, src_len], src_lengths: [batch], tgt: [batch, tgt_len] ending in EOS
         logits, _ = self._run(src, src_lengths, tgt, teacher_forcing_ratio)
         return logits  # [batch, tgt_len, vocab]
@@ -386,24 +441,36 @@ class AttentionSeq2Seq(_Seq2SeqBase):
         # src: [batch, src_len], src_lengths: [batch]
         encoder_outputs, hidden = self.encoder(src, src_lengths)  # [batch, src_len, enc_dim], (h, c)
         src_mask = lengths_to_mask(src_lengths.to(src.device), src.shape[1])  # [batch, src_len]
-        return DecoderState(hidden=hidden, encoder_outputs=encoder_outputs, src_mask=src_mask,
-                            attention_keys=self.decoder.precompute_keys(encoder_outputs))
+        return DecoderState(
+            hidden=hidden,
+            encoder_outputs=encoder_outputs,
+            src_mask=src_mask,
+            attention_keys=self.decoder.precompute_keys(encoder_outputs),
+        )
 
     def decode_step(self, prev_tokens: torch.Tensor, state: DecoderState):
         # prev_tokens: [batch]
         _validate.instance(state, DecoderState, "state", " (what encode returns)")
-        logits, hidden, attention = self.decoder.step(prev_tokens, state.hidden, state.encoder_outputs,
-                                                      state.src_mask, state.attention_keys)
+        logits, hidden, attention = self.decoder.step(
+            prev_tokens, state.hidden, state.encoder_outputs, state.src_mask, state.attention_keys
+        )
         # logits [batch, vocab], hidden (h, c), attention [batch, src_len]
         return logits, state._replace(hidden=hidden), attention
 
     def teacher_forced(self, state, tgt_in):
-        logits, _, attention = self.decoder(tgt_in, state.hidden, state.encoder_outputs, state.src_mask,
-                                            state.attention_keys)
+        logits, _, attention = self.decoder(
+            tgt_in, state.hidden, state.encoder_outputs, state.src_mask, state.attention_keys
+        )
         return logits, attention  # [batch, tgt_len, vocab], [batch, tgt_len, src_len]
 
-    def forward(self, src: torch.Tensor, src_lengths: torch.Tensor, tgt: torch.Tensor,
-                teacher_forcing_ratio: float = 1.0, return_attention: bool = False):
+    def forward(
+        self,
+        src: torch.Tensor,
+        src_lengths: torch.Tensor,
+        tgt: torch.Tensor,
+        teacher_forcing_ratio: float = 1.0,
+        return_attention: bool = False,
+    ):
         # src: [batch, src_len], src_lengths: [batch], tgt: [batch, tgt_len] ending in EOS
         _validate.boolean(return_attention, "return_attention")
         logits, attention = self._run(src, src_lengths, tgt, teacher_forcing_ratio)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -27,39 +28,51 @@ def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, pad_id: in
     logits: [batch, tgt_len, vocab] floats, targets: [batch, tgt_len] ids of any integer dtype
     """
     if not isinstance(logits, torch.Tensor) or not isinstance(targets, torch.Tensor):
-        raise TypeError("masked_cross_entropy takes two tensors: logits [batch, tgt_len, vocab], targets [batch, tgt_len]")
+        raise TypeError(
+            "masked_cross_entropy takes two tensors: logits [batch, tgt_len, vocab], targets [batch, tgt_len]"
+        )
     if not logits.is_floating_point():
         raise TypeError(f"logits must be a float tensor (the model's scores), got dtype {logits.dtype}")
     targets = _validate.integer_dtype(targets, "targets", "integer target ids")
     pad_id = _validate.integer(pad_id, "pad_id", minimum=0)
     if logits.dim() != 3 or targets.dim() != 2 or logits.shape[:2] != targets.shape:
-        raise ValueError(f"logits must be [batch, tgt_len, vocab] and targets [batch, tgt_len] with the same first two "
-                         f"sizes; got logits {list(logits.shape)} and targets {list(targets.shape)}")
+        raise ValueError(
+            f"logits must be [batch, tgt_len, vocab] and targets [batch, tgt_len] with the same first two "
+            f"sizes; got logits {list(logits.shape)} and targets {list(targets.shape)}"
+        )
     if logits.device != targets.device:
         raise ValueError(f"logits are on {logits.device} but targets on {targets.device}; move both to one device")
     if targets.numel() and (int(targets.max()) >= logits.shape[-1] or int(targets.min()) < 0):
-        raise ValueError(f"targets hold ids outside 0..{logits.shape[-1] - 1}, the model's vocabulary (the last "
-                         f"dim of logits, {logits.shape[-1]})")
+        raise ValueError(
+            f"targets hold ids outside 0..{logits.shape[-1] - 1}, the model's vocabulary (the last "
+            f"dim of logits, {logits.shape[-1]})"
+        )
     if not bool((targets != pad_id).any()):
-        raise ValueError("every target token is padding (targets == pad_id everywhere): there is nothing to learn "
-                         "from this batch")
+        raise ValueError(
+            "every target token is padding (targets == pad_id everywhere): there is nothing to learn from this batch"
+        )
     return F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=pad_id)  # PAD positions ignored
 
 
 # ----------------------------------------------------------------------------------- schedules
 
 
-def cosine_schedule(optimizer: torch.optim.Optimizer, total_steps: int, warmup_steps: int = 0,
-                    min_lr_ratio: float = 0.0) -> torch.optim.lr_scheduler.LambdaLR:
+def cosine_schedule(
+    optimizer: torch.optim.Optimizer, total_steps: int, warmup_steps: int = 0, min_lr_ratio: float = 0.0
+) -> torch.optim.lr_scheduler.LambdaLR:
     """Linear warm-up, then cosine decay from the optimizer's learning rate down to ``min_lr_ratio`` of it
     (``fit``'s default schedule, lesson 02 §6)."""
     _validate.instance(optimizer, torch.optim.Optimizer, "optimizer", " such as torch.optim.Adam(model.parameters())")
     total_steps = _validate.integer(total_steps, "total_steps")
     warmup_steps = _validate.integer(warmup_steps, "warmup_steps", minimum=0)
-    min_lr_ratio = _validate.number(min_lr_ratio, "min_lr_ratio", 0.0, 1.0, hint=" (a fraction of the base learning rate)")
+    min_lr_ratio = _validate.number(
+        min_lr_ratio, "min_lr_ratio", 0.0, 1.0, hint=" (a fraction of the base learning rate)"
+    )
     if total_steps < 1 or warmup_steps < 0 or warmup_steps >= total_steps:
-        raise ValueError(f"need total_steps >= 1 and 0 <= warmup_steps < total_steps, "
-                         f"got total_steps={total_steps}, warmup_steps={warmup_steps}")
+        raise ValueError(
+            f"need total_steps >= 1 and 0 <= warmup_steps < total_steps, "
+            f"got total_steps={total_steps}, warmup_steps={warmup_steps}"
+        )
     if not 0.0 <= min_lr_ratio <= 1.0:
         raise ValueError(f"min_lr_ratio must be in [0, 1] (a fraction of the base learning rate), got {min_lr_ratio}")
 
@@ -72,8 +85,9 @@ def cosine_schedule(optimizer: torch.optim.Optimizer, total_steps: int, warmup_s
     return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
 
 
-def teacher_forcing_schedule(kind: str, total_steps: int | None = None, *, ratio: float = 1.0,
-                             k: float | None = None, min_ratio: float = 0.0) -> Callable[[int], float]:
+def teacher_forcing_schedule(
+    kind: str, total_steps: int | None = None, *, ratio: float = 1.0, k: float | None = None, min_ratio: float = 0.0
+) -> Callable[[int], float]:
     """Teacher-forcing ratio as a function of the training step (scheduled sampling, Bengio et al. 2015).
 
     * ``"constant"``: always ``ratio``;
@@ -86,13 +100,15 @@ def teacher_forcing_schedule(kind: str, total_steps: int | None = None, *, ratio
     kinds = ("constant", "linear", "exponential", "inverse_sigmoid")
     if not isinstance(kind, str) or kind not in kinds:
         raise (ValueError if isinstance(kind, str) else TypeError)(
-            f"unknown teacher-forcing schedule {kind!r}; choose one of {kinds}")
+            f"unknown teacher-forcing schedule {kind!r}; choose one of {kinds}"
+        )
     if kind == "constant":
         ratio = _validate.number(ratio, "ratio", 0.0, 1.0)
         return lambda step: float(ratio)
     if total_steps is None or isinstance(total_steps, bool) or not isinstance(total_steps, int) or total_steps < 1:
         raise (ValueError if total_steps is None or isinstance(total_steps, int) else TypeError)(
-            f"the {kind!r} schedule needs total_steps >= 1, got {total_steps!r}")
+            f"the {kind!r} schedule needs total_steps >= 1, got {total_steps!r}"
+        )
     min_ratio = _validate.number(min_ratio, "min_ratio", 0.0, 1.0, high_open=True)
     if k is not None:
         k = _validate.number(k, "k")
@@ -221,8 +237,10 @@ def fit(
     _validate.string(desc, "desc", "training", allow_empty=True)
     _validate.boolean(progress, "progress")
     if isinstance(batches, (str, bytes, torch.Tensor)) or not (callable(batches) or hasattr(batches, "__iter__")):
-        raise TypeError(f"batches must be an iterable of batches (a list, a DataLoader) or a function step -> batch, "
-                        f"got {type(batches).__name__}")
+        raise TypeError(
+            f"batches must be an iterable of batches (a list, a DataLoader) or a function step -> batch, "
+            f"got {type(batches).__name__}"
+        )
     if lr_schedule == "cosine":
         scheduler = cosine_schedule(optimizer, steps, warmup_steps)
     elif lr_schedule is None:
@@ -260,8 +278,11 @@ def fit(
                 history.steps.append(step)
                 history.loss.append(value)
                 history.lr.append(optimizer.param_groups[0]["lr"])
-                bar.set_postfix(loss=f"{running:.4f}", **{k: f"{v:.3f}" for k, v in history.final.items()
-                                                          if isinstance(v, float)}, refresh=False)
+                bar.set_postfix(
+                    loss=f"{running:.4f}",
+                    **{k: f"{v:.3f}" for k, v in history.final.items() if isinstance(v, float)},
+                    refresh=False,
+                )
             if eval_fn is not None and ((eval_every and step % eval_every == 0) or step == steps):
                 history.elapsed_s += time.perf_counter() - start
                 model.eval()
@@ -311,8 +332,10 @@ def stepwise_loss(model, batch, step=None) -> torch.Tensor:
     _validate.implements(model, _decoding().Seq2SeqModel, "model", "a seq2seq model with encode and decode_step")
     for name in ("src", "src_lengths", "tgt"):
         if not hasattr(batch, name):
-            raise TypeError(f"batch must be a Batch (src, src_lengths, tgt, tgt_lengths) as collate_pairs makes it, "
-                            f"got {type(batch).__name__}")
+            raise TypeError(
+                f"batch must be a Batch (src, src_lengths, tgt, tgt_lengths) as collate_pairs makes it, "
+                f"got {type(batch).__name__}"
+            )
     state = model.encode(batch.src, batch.src_lengths)
     prev_tokens = torch.full((batch.tgt.shape[0],), SOS, dtype=torch.long, device=batch.tgt.device)  # [batch]
     all_logits = []
@@ -323,8 +346,9 @@ def stepwise_loss(model, batch, step=None) -> torch.Tensor:
     return masked_cross_entropy(torch.stack(all_logits, dim=1), batch.tgt)  # logits: [batch, tgt_len, vocab]
 
 
-def evaluate(model, pairs, *, device=None, batch_size: int = 1000, max_len: int | None = None,
-             by_length: bool = False) -> dict:
+def evaluate(
+    model, pairs, *, device=None, batch_size: int = 1000, max_len: int | None = None, by_length: bool = False
+) -> dict:
     """Greedy-decode ``pairs`` (a list of ``(src, tgt)``) and score them against their targets.
 
     Returns ``{"exact_match", "token_accuracy"}`` (and ``"by_length"``, keyed by source length, if asked).
@@ -352,7 +376,7 @@ def evaluate(model, pairs, *, device=None, batch_size: int = 1000, max_len: int 
         max_len = max(len(tgt) for _, tgt in pairs) + 5
     predictions, targets, lengths = [], [], []
     for i in range(0, len(pairs), batch_size):
-        batch = collate_pairs(pairs[i:i + batch_size])
+        batch = collate_pairs(pairs[i : i + batch_size])
         batch = batch.to(device) if device is not None else batch
         result = greedy_decode(model, batch.src, batch.src_lengths, max_len=max_len)
         predictions += result.tokens.tolist()

@@ -43,8 +43,10 @@ def available_cpus() -> int:
         cpus = len(os.sched_getaffinity(0))
     except (AttributeError, OSError):  # macOS and Windows have no affinity mask
         cpus = os.cpu_count() or 1
-    for path, parse in (("/sys/fs/cgroup/cpu.max", lambda t: t.split()),                       # cgroup v2
-                        ("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", lambda t: [t.strip(), None])):  # cgroup v1
+    for path, parse in (
+        ("/sys/fs/cgroup/cpu.max", lambda t: t.split()),  # cgroup v2
+        ("/sys/fs/cgroup/cpu/cpu.cfs_quota_us", lambda t: [t.strip(), None]),
+    ):  # cgroup v1
         try:
             with open(path) as f:
                 quota, period = parse(f.read())
@@ -99,7 +101,8 @@ def _pick_device(prefer: str | None) -> torch.device:
 def count_parameters(model: torch.nn.Module, trainable_only: bool = True) -> int:
     """Number of (trainable) parameters in ``model``."""
     if not isinstance(model, torch.nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module (count_parameters counts its parameters), got "
-                        f"{type(model).__name__}")
+        raise TypeError(
+            f"model must be a torch.nn.Module (count_parameters counts its parameters), got {type(model).__name__}"
+        )
     _validate.boolean(trainable_only, "trainable_only")
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)

@@ -22,8 +22,9 @@ class Hypothesis(NamedTuple):
     score: float
 
 
-def beam_search_reference(model, src: torch.Tensor, src_length, beam_size: int, max_len: int,
-                          length_penalty: float = 0.0) -> list:
+def beam_search_reference(
+    model, src: torch.Tensor, src_length, beam_size: int, max_len: int, length_penalty: float = 0.0
+) -> list:
     """The same search as :func:`beam_search`, written plainly for ONE input: Python lists of hypotheses,
     one ``decode_step`` call per hypothesis. Slow and obviously correct; used to check the batched version.
 
@@ -36,8 +37,10 @@ def beam_search_reference(model, src: torch.Tensor, src_length, beam_size: int, 
     if src.dim() == 1:
         src = src.unsqueeze(0)  # [1, src_len]
     if src.dim() != 2 or src.shape[0] != 1:
-        raise ValueError(f"beam_search_reference decodes one sequence: src must be [src_len] or [1, src_len], "
-                         f"got {list(src.shape)}; use beam_search for a batch")
+        raise ValueError(
+            f"beam_search_reference decodes one sequence: src must be [src_len] or [1, src_len], "
+            f"got {list(src.shape)}; use beam_search for a batch"
+        )
     src_lengths = torch.as_tensor(src_length, dtype=torch.long).reshape(1)  # [1]
 
     with _evaluating(model):

@@ -38,8 +38,16 @@ from smoke import smoke_notebook
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = "smoke.ipynb"
 ARTIFACTS = ROOT / "artifacts" / "browser"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
 RUN_TIMEOUT_S = 300  # the smoke notebook takes 10-60 s, the most on a busy 2-core machine
 
 
@@ -56,14 +64,19 @@ def ensure_chromium() -> str:
     if found:
         return found
     if not shutil.which("apt-get"):
-        pytest.skip("Chromium is not installed and this system has no apt-get to install it "
-                    "(install Debian's chromium, or set up /usr/bin/chromium, to run the browser test)")
+        pytest.skip(
+            "Chromium is not installed and this system has no apt-get to install it "
+            "(install Debian's chromium, or set up /usr/bin/chromium, to run the browser test)"
+        )
     if os.geteuid() != 0:
-        pytest.skip("Chromium is not installed and installing it needs root: "
-                    "sudo apt-get install -y chromium chromium-driver")
+        pytest.skip(
+            "Chromium is not installed and installing it needs root: sudo apt-get install -y chromium chromium-driver"
+        )
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", "chromium",
-                                             "chromium-driver"]):
+    for command in (
+        ["apt-get", "update"],
+        ["apt-get", "install", "-y", "--no-install-recommends", "chromium", "chromium-driver"],
+    ):
         run = subprocess.run(command, env=env, capture_output=True, text=True, timeout=1200)
         if run.returncode != 0:
             pytest.skip(f"Chromium could not be installed ({' '.join(command)} failed): {run.stderr[-500:]}")
@@ -94,7 +107,8 @@ def write_lab_settings(settings: Path) -> None:
     notification = settings / "@jupyterlab" / "apputils-extension"
     notification.mkdir(parents=True)
     (notification / "notification.jupyterlab-settings").write_text(
-        json.dumps({"fetchNews": "false", "checkForUpdates": False}), encoding="utf-8")
+        json.dumps({"fetchNews": "false", "checkForUpdates": False}), encoding="utf-8"
+    )
 
 
 @pytest.fixture
@@ -105,13 +119,27 @@ def jupyterlab(tmp_path):
     nbformat.write(smoke_notebook(), work / "notebooks" / NOTEBOOK)
     write_lab_settings(tmp_path / "settings")
     port, token = free_port(), secrets.token_hex(16)
-    log = open(tmp_path / "jupyterlab.log", "w", encoding="utf-8")  # noqa: SIM115 - closed below
+    log = open(tmp_path / "jupyterlab.log", "w", encoding="utf-8")
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path / "config"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
     server = subprocess.Popen(
-        [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}", "--ServerApp.allow_root=True",
-         f"--LabApp.user_settings_dir={tmp_path / 'settings'}", f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}"],
-        cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "jupyterlab",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            f"--IdentityProvider.token={token}",
+            f"--ServerApp.root_dir={work}",
+            "--ServerApp.allow_root=True",
+            f"--LabApp.user_settings_dir={tmp_path / 'settings'}",
+            f"--LabApp.workspaces_dir={tmp_path / 'workspaces'}",
+        ],
+        cwd=work,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 120
@@ -119,16 +147,17 @@ def jupyterlab(tmp_path):
             try:
                 api(base, token, "/api/status")
                 break
-            except OSError:
+            except OSError as err:
                 if server.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError("JupyterLab did not start:\n" + (tmp_path / "jupyterlab.log").read_text())
+                    log_text = (tmp_path / "jupyterlab.log").read_text()
+                    raise AssertionError("JupyterLab did not start:\n" + log_text) from err
                 time.sleep(0.5)
         yield base, token, work, tmp_path / "jupyterlab.log"
     finally:
         try:
             api(base, token, "/api/shutdown", method="POST")  # also shuts its kernels down
             server.wait(timeout=30)
-        except Exception:  # noqa: BLE001 - the server may already be gone; make sure it is
+        except Exception:
             if server.poll() is None:
                 server.send_signal(signal.SIGTERM)
                 try:
@@ -139,8 +168,9 @@ def jupyterlab(tmp_path):
 
 
 def cell_prompts(page) -> list[str]:
-    return page.eval_on_selector_all(".jp-Notebook .jp-CodeCell .jp-InputArea-prompt",
-                                     "nodes => nodes.map(n => n.textContent.trim())")
+    return page.eval_on_selector_all(
+        ".jp-Notebook .jp-CodeCell .jp-InputArea-prompt", "nodes => nodes.map(n => n.textContent.trim())"
+    )
 
 
 def progress(prompts: list[str]) -> str:
@@ -153,12 +183,16 @@ def diagnosis(base: str, token: str, log: Path, prompts: list[str]) -> str:
     """What to look at when the run does not finish: cells, kernel, machine load, JupyterLab's log."""
     try:
         kernels = [s["kernel"]["execution_state"] for s in api(base, token, "/api/sessions")]
-    except Exception as err:  # noqa: BLE001 - diagnosis only
+    except Exception as err:
         kernels = [f"unknown ({err})"]
     load = os.getloadavg()[0]
-    busy = (f"; the machine's load average is {load:.1f} on {os.cpu_count()} CPUs: small models "
-            "slow many-fold when other heavy processes compete for its threads, "
-            "run the test alone" if load > (os.cpu_count() or 1) else "")
+    busy = (
+        f"; the machine's load average is {load:.1f} on {os.cpu_count()} CPUs: small models "
+        "slow many-fold when other heavy processes compete for its threads, "
+        "run the test alone"
+        if load > (os.cpu_count() or 1)
+        else ""
+    )
     tail = "\n".join(log.read_text(encoding="utf-8", errors="replace").splitlines()[-25:])
     return f"{progress(prompts)}; kernel {kernels}{busy}\nJupyterLab log (last lines):\n{tail}"
 
@@ -194,8 +228,10 @@ def test_a_notebook_runs_in_jupyterlab_in_headless_chromium(jupyterlab):
             while not any(p != "[ ]:" for p in cell_prompts(page)):
                 if time.monotonic() - started > 60:
                     page.screenshot(path=str(ARTIFACTS / "smoke-not-started.png"))
-                    raise AssertionError("Run > Run All Cells started no cell within 60 s (see smoke-not-started.png); "
-                                         + diagnosis(base, token, log, cell_prompts(page)))
+                    raise AssertionError(
+                        "Run > Run All Cells started no cell within 60 s (see smoke-not-started.png); "
+                        + diagnosis(base, token, log, cell_prompts(page))
+                    )
                 time.sleep(0.5)
 
             deadline = time.monotonic() + RUN_TIMEOUT_S
@@ -213,8 +249,10 @@ def test_a_notebook_runs_in_jupyterlab_in_headless_chromium(jupyterlab):
                     break  # a cell failed; Run All stops there, and the checks below say which
                 if time.monotonic() > deadline:
                     page.screenshot(path=str(ARTIFACTS / "smoke-timeout.png"))
-                    raise AssertionError(f"cells did not finish in {RUN_TIMEOUT_S} s (see smoke-timeout.png): "
-                                         + diagnosis(base, token, log, prompts))
+                    raise AssertionError(
+                        f"cells did not finish in {RUN_TIMEOUT_S} s (see smoke-timeout.png): "
+                        + diagnosis(base, token, log, prompts)
+                    )
                 time.sleep(2)
             run_seconds = time.perf_counter() - start
             page.screenshot(path=str(ARTIFACTS / "smoke-ran.png"))
@@ -228,8 +266,10 @@ def test_a_notebook_runs_in_jupyterlab_in_headless_chromium(jupyterlab):
 
             # widgets render as real controls
             assert page.get_by_text("Error displaying widget").count() == 0, "a widget failed to display"
-            text_input = page.locator(".jp-NotebookPanel .widget-text input[type='text'], "
-                                      ".jp-NotebookPanel .jupyter-widgets input[type='text']").first
+            text_input = page.locator(
+                ".jp-NotebookPanel .widget-text input[type='text'], "
+                ".jp-NotebookPanel .jupyter-widgets input[type='text']"
+            ).first
             expect(text_input).to_be_visible(timeout=30_000)
             assert text_input.evaluate("node => node.tagName") == "INPUT"
             demo = text_input.locator("xpath=ancestor::div[contains(@class, 'widget-vbox')][1]")
@@ -267,5 +307,7 @@ def test_a_notebook_runs_in_jupyterlab_in_headless_chromium(jupyterlab):
     saved = json.loads(saved_path.read_text(encoding="utf-8"))
     kinds = [o["output_type"] for c in saved["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
     assert "error" not in kinds
-    print(f"\nbrowser test: the smoke notebook ran in {run_seconds:.0f} s, {time.perf_counter() - start:.0f} s in all; "
-          f"widget answered {after!r}; screenshots in {ARTIFACTS.relative_to(ROOT)}/")
+    print(
+        f"\nbrowser test: the smoke notebook ran in {run_seconds:.0f} s, {time.perf_counter() - start:.0f} s in all; "
+        f"widget answered {after!r}; screenshots in {ARTIFACTS.relative_to(ROOT)}/"
+    )

@@ -31,8 +31,11 @@ def global_rng_untouched():
 def test_check_same_passes_equal_tensors(capsys):
     assert check_same(torch.ones(2, 3), torch.ones(2, 3), "context") is True
     out = lines(capsys)
-    assert out == ["✓ context: shape [2, 3]", "✓ context: dtype torch.float32",
-                   "✓ context: values match: max |difference| 0 at [0, 0] (got 1, expected 1; allowed 0.00011)"]
+    assert out == [
+        "✓ context: shape [2, 3]",
+        "✓ context: dtype torch.float32",
+        "✓ context: values match: max |difference| 0 at [0, 0] (got 1, expected 1; allowed 0.00011)",
+    ]
 
 
 def test_check_same_says_where_and_how_far_off(capsys):
@@ -108,14 +111,20 @@ def test_check_mask_passes_the_lesson_solution_and_the_package(capsys):
     assert not failed(lines(capsys))
 
 
-@pytest.mark.parametrize("wrong, says", [
-    (lambda lengths, n: torch.arange(n)[None] <= lengths[:, None], "True exactly on real tokens: lengths [3, 1]"),
-    (lambda lengths, n: (torch.arange(n)[None] < lengths[:, None]).long(), "dtype torch.bool expected, got torch.int64"),
-    (lambda lengths, n: padding_mask(lengths, n).T, "shape [4, 2], expected [batch, max_len] = [2, 4]"),
-    (lambda lengths, n: torch.arange(n)[None] >= lengths[:, None], "True exactly on real tokens"),
-    (lambda lengths, n: padding_mask(lengths, n).tolist(), "returns a tensor (got list)"),
-    (lambda lengths, n: padding_mask(lengths, 4), "shape"),
-])
+@pytest.mark.parametrize(
+    "wrong, says",
+    [
+        (lambda lengths, n: torch.arange(n)[None] <= lengths[:, None], "True exactly on real tokens: lengths [3, 1]"),
+        (
+            lambda lengths, n: (torch.arange(n)[None] < lengths[:, None]).long(),
+            "dtype torch.bool expected, got torch.int64",
+        ),
+        (lambda lengths, n: padding_mask(lengths, n).T, "shape [4, 2], expected [batch, max_len] = [2, 4]"),
+        (lambda lengths, n: torch.arange(n)[None] >= lengths[:, None], "True exactly on real tokens"),
+        (lambda lengths, n: padding_mask(lengths, n).tolist(), "returns a tensor (got list)"),
+        (lambda lengths, n: padding_mask(lengths, 4), "shape"),
+    ],
+)
 def test_check_mask_names_each_mistake(capsys, wrong, says):
     assert check_mask(wrong) is False
     bad = failed(lines(capsys))
@@ -181,8 +190,11 @@ def test_check_loss_catches_detached_and_unreduced_losses(capsys):
     assert "backward() failed" in failed(lines(capsys))[0]
     assert not check_loss(lambda logits, targets: masked_loss(logits, targets).item())
     assert "got float" in failed(lines(capsys))[0]
-    assert not check_loss(lambda logits, targets: F.cross_entropy(
-        logits.flatten(0, 1), targets.flatten(), reduction="none", ignore_index=PAD))
+    assert not check_loss(
+        lambda logits, targets: F.cross_entropy(
+            logits.flatten(0, 1), targets.flatten(), reduction="none", ignore_index=PAD
+        )
+    )
     assert "got shape [15]" in failed(lines(capsys))[0]
 
 
@@ -195,14 +207,19 @@ def test_check_loss_strict(capsys):
 # ------------------------------------------------------------------------------------------ check_attention
 
 
-@pytest.mark.parametrize("module", [AdditiveAttention(8, 6), DotAttention(8), GeneralAttention(8, 6)],
-                         ids=["additive", "dot", "general"])
+@pytest.mark.parametrize(
+    "module", [AdditiveAttention(8, 6), DotAttention(8), GeneralAttention(8, 6)], ids=["additive", "dot", "general"]
+)
 def test_check_attention_passes_the_package_modules(capsys, module):
     assert check_attention(module, reference=module) is True
     out = lines(capsys)
     assert not failed(out)
-    assert {"✓ shape [4, 1, 7]", "✓ weights sum to 1 over real positions", "✓ padding gets 0",
-            "✓ padded keys do not matter"} <= set(out)
+    assert {
+        "✓ shape [4, 1, 7]",
+        "✓ weights sum to 1 over real positions",
+        "✓ padding gets 0",
+        "✓ padded keys do not matter",
+    } <= set(out)
 
 
 def dot_scores(query, keys):
@@ -265,7 +282,9 @@ def test_check_attention_on_weights_and_context(capsys):
     assert not check_attention(weights, mask, keys=keys, context=context + 0.1)
     assert "context = weights @ keys: values differ" in failed(lines(capsys))[0]
     assert not check_attention(weights.squeeze(1), mask)
-    assert failed(lines(capsys)) == ["✗ shape [4, 7], expected [4, tgt_len, 7] (keep the tgt_len dim: weights.unsqueeze(1))"]
+    assert failed(lines(capsys)) == [
+        "✗ shape [4, 7], expected [4, tgt_len, 7] (keep the tgt_len dim: weights.unsqueeze(1))"
+    ]
     with pytest.raises(TypeError):
         check_attention(weights)
 

@@ -12,8 +12,20 @@ from hypothesis import strategies as st
 from torch.utils.data import DataLoader
 
 from seq2seq_helpers.data import (
-    EOS, NUM_SPECIAL, PAD, SOS, SPECIAL_TOKENS, SPLITS, Batch, SequenceTask, Vocab, check_tokens, collate_pairs,
-    make_splits, pad_sequences, split_of,
+    EOS,
+    NUM_SPECIAL,
+    PAD,
+    SOS,
+    SPECIAL_TOKENS,
+    SPLITS,
+    Batch,
+    SequenceTask,
+    Vocab,
+    check_tokens,
+    collate_pairs,
+    make_splits,
+    pad_sequences,
+    split_of,
 )
 
 FAST = settings(max_examples=60, deadline=None, database=None)  # no .hypothesis/ folder in the checkout
@@ -345,8 +357,13 @@ def test_task_needs_a_vocab():
 
 @pytest.mark.parametrize(
     "kwargs, error",
-    [(dict(split="dev"), ValueError), (dict(n=-1), ValueError), (dict(n=2.0), TypeError),
-     (dict(min_len=0), ValueError), (dict(min_len=4, max_len=3), ValueError)],
+    [
+        (dict(split="dev"), ValueError),
+        (dict(n=-1), ValueError),
+        (dict(n=2.0), TypeError),
+        (dict(min_len=0), ValueError),
+        (dict(min_len=4, max_len=3), ValueError),
+    ],
 )
 def test_bad_sample_arguments_raise(kwargs, error):
     kwargs = {"n": 3, **kwargs}

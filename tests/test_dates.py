@@ -5,20 +5,35 @@ import datetime
 import pytest
 
 from seq2seq_helpers.data import EOS, Vocab, collate_pairs
-from seq2seq_helpers.dates import (FIRST_DATE, FORMATS, LAST_DATE, LOCALES, DateExample, build_vocabs,
-                                   encode_examples, length_bucket, make_date_splits, make_example, render,
-                                   sample_dates, split_of_date)
+from seq2seq_helpers.dates import (
+    FIRST_DATE,
+    FORMATS,
+    LAST_DATE,
+    LOCALES,
+    DateExample,
+    build_vocabs,
+    encode_examples,
+    length_bucket,
+    make_date_splits,
+    make_example,
+    render,
+    sample_dates,
+    split_of_date,
+)
 
 D = datetime.date(2021, 3, 3)
 
 
-@pytest.mark.parametrize("locale, fmt, expected", [
-    ("en_US", "short", "3/3/21"),
-    ("en_US", "full", "Wednesday, March 3, 2021"),
-    ("fr_FR", "long", "3 mars 2021"),
-    ("de_DE", "long", "3. März 2021"),
-    ("ja_JP", "long", "2021年3月3日"),
-])
+@pytest.mark.parametrize(
+    "locale, fmt, expected",
+    [
+        ("en_US", "short", "3/3/21"),
+        ("en_US", "full", "Wednesday, March 3, 2021"),
+        ("fr_FR", "long", "3 mars 2021"),
+        ("de_DE", "long", "3. März 2021"),
+        ("ja_JP", "long", "2021年3月3日"),
+    ],
+)
 def test_render_writes_dates_as_the_locale_does(locale, fmt, expected):
     assert render(D, locale, fmt) == expected
 
@@ -37,7 +52,10 @@ def test_make_example_tags_the_source_with_its_locale():
 
 def test_the_locale_tag_tells_ambiguous_numbers_apart():
     # 3/4/21 is the 4th of March in the US and the 3rd of April in Spain: same text, different targets
-    us, es = make_example(datetime.date(2021, 3, 4), "en_US", "short"), make_example(datetime.date(2021, 4, 3), "es_ES", "short")
+    us, es = (
+        make_example(datetime.date(2021, 3, 4), "en_US", "short"),
+        make_example(datetime.date(2021, 4, 3), "es_ES", "short"),
+    )
     assert us.source.split("|")[1] == es.source.split("|")[1] == "3/4/21"
     assert us.source != es.source and us.target != es.target
 
@@ -49,14 +67,17 @@ def test_two_digit_years_name_one_date_in_the_default_range():
     assert len(texts) == 4
 
 
-@pytest.mark.parametrize("bad, error", [
-    (("2021-03-03", "en_US", "long"), TypeError),
-    ((datetime.datetime(2021, 3, 3), "en_US", "long"), TypeError),
-    ((D, "xx_YY", "long"), ValueError),
-    ((D, 42, "long"), TypeError),
-    ((D, "en|US", "long"), ValueError),
-    ((D, "en_US", "fancy"), ValueError),
-])
+@pytest.mark.parametrize(
+    "bad, error",
+    [
+        (("2021-03-03", "en_US", "long"), TypeError),
+        ((datetime.datetime(2021, 3, 3), "en_US", "long"), TypeError),
+        ((D, "xx_YY", "long"), ValueError),
+        ((D, 42, "long"), TypeError),
+        ((D, "en|US", "long"), ValueError),
+        ((D, "en_US", "fancy"), ValueError),
+    ],
+)
 def test_render_rejects_bad_arguments(bad, error):
     with pytest.raises(error):
         render(*bad)
@@ -90,15 +111,18 @@ def test_splits_can_choose_locales_formats_and_range():
     assert all(ex.locale == "pl_PL" and ex.format == "long" and ex.date.year == 2000 for part in splits for ex in part)
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(locales="en_US"), TypeError, "list of strings"),
-    (dict(locales=[]), ValueError, "empty"),
-    (dict(locales=["en_US", "en_US"]), ValueError, "duplicates"),
-    (dict(formats=["long", "huge"]), ValueError, "unknown date format"),
-    (dict(first=datetime.date(1900, 1, 1)), ValueError, "100 years"),
-    (dict(last=datetime.date(1940, 1, 1)), ValueError, "before"),
-    (dict(seed=0, first="1950-01-01"), TypeError, "datetime.date"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(locales="en_US"), TypeError, "list of strings"),
+        (dict(locales=[]), ValueError, "empty"),
+        (dict(locales=["en_US", "en_US"]), ValueError, "duplicates"),
+        (dict(formats=["long", "huge"]), ValueError, "unknown date format"),
+        (dict(first=datetime.date(1900, 1, 1)), ValueError, "100 years"),
+        (dict(last=datetime.date(1940, 1, 1)), ValueError, "before"),
+        (dict(seed=0, first="1950-01-01"), TypeError, "datetime.date"),
+    ],
+)
 def test_make_date_splits_rejects_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         make_date_splits(10, 2, 2, **kwargs)
@@ -108,8 +132,15 @@ def test_make_date_splits_rejects_bad_sizes_and_impossible_requests():
     with pytest.raises(ValueError, match="n_val"):
         make_date_splits(10, -1, 2)
     with pytest.raises(ValueError, match="too many"):
-        make_date_splits(10, 200, 2, locales=["en_US"], formats=["short"],
-                         first=datetime.date(2000, 1, 1), last=datetime.date(2000, 1, 31))
+        make_date_splits(
+            10,
+            200,
+            2,
+            locales=["en_US"],
+            formats=["short"],
+            first=datetime.date(2000, 1, 1),
+            last=datetime.date(2000, 1, 31),
+        )
 
 
 def test_sample_dates_respects_the_split():
@@ -148,8 +179,15 @@ def test_build_vocabs_rejects_bad_examples(bad, error):
 
 
 def test_length_bucket():
-    assert [length_bucket("x" * n) for n in (1, 15, 16, 20, 21, 30, 31)] == \
-        ["<=15", "<=15", "16-20", "16-20", "21-25", "26-30", ">30"]
+    assert [length_bucket("x" * n) for n in (1, 15, 16, 20, 21, 30, 31)] == [
+        "<=15",
+        "<=15",
+        "16-20",
+        "16-20",
+        "21-25",
+        "26-30",
+        ">30",
+    ]
     assert length_bucket("abcd", edges=[2]) == ">2"
     with pytest.raises(ValueError):
         length_bucket("abc", edges=[5, 3])

@@ -16,7 +16,13 @@ from torch import nn
 from seq2seq_helpers.data import EOS, PAD, pad_sequences
 from seq2seq_helpers.decoding import BeamResult, beam_search, greedy_decode, sequence_log_probs, wu_length_penalty
 from seq2seq_helpers.models import (
-    AttentionDecoder, AttentionSeq2Seq, DecoderGRU, DecoderState, EncoderGRU, LSTMEncoder, Seq2Seq,
+    AttentionDecoder,
+    AttentionSeq2Seq,
+    DecoderGRU,
+    DecoderState,
+    EncoderGRU,
+    LSTMEncoder,
+    Seq2Seq,
 )
 
 A, B = 3, 4  # the two data tokens of the stub vocabulary
@@ -197,8 +203,10 @@ def test_beam_finds_what_greedy_misses_and_keeps_finished_hypotheses():
     result = beam_search(model, src, src_lengths, beam_size=2, max_len=5, n_best=2, return_history=True)
     assert result.tokens.tolist() == [[[B, EOS], [A, EOS]]]  # 0.4 * 0.9 beats 0.5 * 0.4
     assert result.lengths.tolist() == [[2, 2]]
-    expected = [stub_log_prob(probs(3, ()), B) + stub_log_prob(probs(3, (B,)), EOS),
-                stub_log_prob(probs(3, ()), A) + stub_log_prob(probs(3, (A,)), EOS)]
+    expected = [
+        stub_log_prob(probs(3, ()), B) + stub_log_prob(probs(3, (B,)), EOS),
+        stub_log_prob(probs(3, ()), A) + stub_log_prob(probs(3, (A,)), EOS),
+    ]
     torch.testing.assert_close(result.log_probs, torch.tensor([expected]))
     torch.testing.assert_close(result.scores, result.log_probs)
     # The search tree: step 0 keeps A and B from the root; at step 1 both finish.
@@ -226,8 +234,9 @@ def test_wide_beam_equals_exhaustive_search(name, length_penalty):
     seqs = list(_all_sequences(STUB_VOCAB, max_len))  # 1 + 4 + 16 + 64 + 256 = 341 sequences
     assert len(seqs) == 341
     tgt, tgt_lengths = pad_sequences(seqs)
-    result = beam_search(model, src, src_lengths, beam_size=400, max_len=max_len,
-                         length_penalty=length_penalty, n_best=5)
+    result = beam_search(
+        model, src, src_lengths, beam_size=400, max_len=max_len, length_penalty=length_penalty, n_best=5
+    )
     for b in range(2):
         with torch.no_grad():  # score every sequence with teacher forcing
             many = len(seqs)
@@ -253,8 +262,9 @@ def test_batched_beam_equals_the_reference_per_input(name, length_penalty):
     model = make_models(vocab, 5, src, src_lengths)[name]
     result = beam_search(model, src, src_lengths, beam_size=3, max_len=6, length_penalty=length_penalty, n_best=3)
     for b in range(4):
-        reference = beam_search_reference(model, src[b, : src_lengths[b]], src_lengths[b], beam_size=3,
-                                          max_len=6, length_penalty=length_penalty)
+        reference = beam_search_reference(
+            model, src[b, : src_lengths[b]], src_lengths[b], beam_size=3, max_len=6, length_penalty=length_penalty
+        )
         assert len(reference) == 3
         for i, hyp in enumerate(reference):
             n = len(hyp.tokens)
@@ -274,8 +284,9 @@ def test_beam_results_do_not_depend_on_the_batch(name):
     together = beam_search(model, src, src_lengths, beam_size=3, max_len=6, n_best=2, length_penalty=0.5)
     for b in range(3):
         n = int(src_lengths[b])
-        alone = beam_search(model, src[b : b + 1, :n], src_lengths[b : b + 1], beam_size=3, max_len=6, n_best=2,
-                            length_penalty=0.5)
+        alone = beam_search(
+            model, src[b : b + 1, :n], src_lengths[b : b + 1], beam_size=3, max_len=6, n_best=2, length_penalty=0.5
+        )
         width = alone.tokens.shape[2]
         assert torch.equal(together.tokens[b, :, :width], alone.tokens[0])
         assert torch.all(together.tokens[b, :, width:] == PAD)
@@ -375,8 +386,7 @@ def test_sequence_log_probs_agree_with_the_decoders_own_scores(name):
     torch.testing.assert_close(sequence_log_probs(model, src, src_lengths, greedy.tokens), greedy.log_probs)
     beam = beam_search(model, src, src_lengths, beam_size=3, max_len=6, n_best=3)
     for i in range(3):
-        torch.testing.assert_close(sequence_log_probs(model, src, src_lengths, beam.tokens[:, i]),
-                                   beam.log_probs[:, i])
+        torch.testing.assert_close(sequence_log_probs(model, src, src_lengths, beam.tokens[:, i]), beam.log_probs[:, i])
     # Tokens after the first EOS do not count, whatever they are.
     after_eos = (torch.cumsum((greedy.tokens == EOS).long(), 1) - (greedy.tokens == EOS).long()) > 0
     assert after_eos.any()

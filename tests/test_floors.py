@@ -41,8 +41,15 @@ FULL_LESSON = "05_beam_search.ipynb"  # the fastest lesson, with plots and a wid
 TOOLS = ["pytest==8.4.2", "hypothesis==6.141.1", "ipykernel==6.31.0"]
 # Test files that need more than the package, pytest and hypothesis (notebooks, nbgrader, browsers, venvs).
 NOT_HELPER_TESTS = {
-    "test_benchmark.py", "test_browser.py", "test_floors.py", "test_gpu_check.py", "test_instructors.py",
-    "test_launch.py", "test_notebooks.py", "test_prose.py", "test_student_versions.py",
+    "test_benchmark.py",
+    "test_browser.py",
+    "test_floors.py",
+    "test_gpu_check.py",
+    "test_instructors.py",
+    "test_launch.py",
+    "test_notebooks.py",
+    "test_prose.py",
+    "test_student_versions.py",
 }
 
 
@@ -87,16 +94,22 @@ def floor_environment() -> Path:
     venv.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([interpreter, "-m", "venv", str(venv)], check=True, timeout=300)
     for args in (["--upgrade", "pip"], [*pins, *TOOLS], ["--no-deps", "-e", str(ROOT)]):
-        run = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *args],
-                             capture_output=True, text=True, timeout=1800)
+        run = subprocess.run(
+            [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *args],
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
         assert run.returncode == 0, f"pip install {' '.join(args)} failed:\n{run.stdout[-2000:]}\n{run.stderr[-3000:]}"
     (venv / ".complete").write_text(json.dumps({"python": version, "floors": pins, "tools": TOOLS}), encoding="utf-8")
     return python
 
 
 def installed(python: Path) -> dict[str, str]:
-    code = ("import importlib.metadata as m, json, sys; "
-            "print(json.dumps({d.metadata['Name'].lower(): d.version for d in m.distributions()}))")
+    code = (
+        "import importlib.metadata as m, json, sys; "
+        "print(json.dumps({d.metadata['Name'].lower(): d.version for d in m.distributions()}))"
+    )
     found = json.loads(subprocess.run([str(python), "-c", code], check=True, capture_output=True, text=True).stdout)
     return found
 
@@ -104,9 +117,16 @@ def installed(python: Path) -> dict[str, str]:
 def kernelspec(python: Path, home: Path) -> str:
     spec = home / "kernels" / "floors"
     spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": "floors", "language": "python"}), encoding="utf-8")
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": "floors",
+                "language": "python",
+            }
+        ),
+        encoding="utf-8",
+    )
     return "floors"
 
 
@@ -141,9 +161,25 @@ def test_the_lowest_allowed_versions_run_the_helpers_tests_and_the_lessons(tmp_p
     built = time.perf_counter() - start
 
     helper_tests = sorted(str(p) for p in (ROOT / "tests").glob("test_*.py") if p.name not in NOT_HELPER_TESTS)
-    run = subprocess.run([str(python), "-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "not slow",
-                          "-W", "ignore::DeprecationWarning", *helper_tests], cwd=ROOT, capture_output=True,
-                         text=True, timeout=900)
+    run = subprocess.run(
+        [
+            str(python),
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-m",
+            "not slow",
+            "-W",
+            "ignore::DeprecationWarning",
+            *helper_tests,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert run.returncode == 0, f"the helpers' tests fail at the floors:\n{run.stdout[-4000:]}\n{run.stderr[-2000:]}"
     summary = run.stdout.strip().splitlines()[-1]
 
@@ -159,8 +195,9 @@ def test_the_lowest_allowed_versions_run_the_helpers_tests_and_the_lessons(tmp_p
         nb = nbformat.read(path, as_version=4)
         if keep is not None:
             nb.cells = [nb.cells[i] for i in keep]
-        NotebookClient(nb, timeout=600, kernel_name=kernel, resources={"metadata": {"path": str(path.parent)}},
-                       allow_errors=True).execute()
+        NotebookClient(
+            nb, timeout=600, kernel_name=kernel, resources={"metadata": {"path": str(path.parent)}}, allow_errors=True
+        ).execute()
         indices = range(len(committed.cells)) if keep is None else keep
         for ran, i in zip(nb.cells, indices):
             if ran.cell_type != "code":
@@ -169,9 +206,13 @@ def test_the_lowest_allowed_versions_run_the_helpers_tests_and_the_lessons(tmp_p
             if errors:
                 problems.append(f"{path.name} cell {i}: {errors[0]}")
             elif "NBVAL_CHECK_OUTPUT" in ran.source and text_outputs(ran) != text_outputs(committed.cells[i]):
-                problems.append(f"{path.name} cell {i} prints other output at the floors:\n"
-                                f"{text_outputs(ran)[:600]}\nexpected:\n{text_outputs(committed.cells[i])[:600]}")
+                problems.append(
+                    f"{path.name} cell {i} prints other output at the floors:\n"
+                    f"{text_outputs(ran)[:600]}\nexpected:\n{text_outputs(committed.cells[i])[:600]}"
+                )
     assert not problems, "\n".join(problems)
-    print(f"\nfloors {floors()} on Python {floor_python()[0]}: environment ready in {built:.0f} s; helpers' tests: "
-          f"{summary}; {FULL_LESSON} in full and the lessons' checked openings ran, "
-          f"{time.perf_counter() - start:.0f} s in all")
+    print(
+        f"\nfloors {floors()} on Python {floor_python()[0]}: environment ready in {built:.0f} s; helpers' tests: "
+        f"{summary}; {FULL_LESSON} in full and the lessons' checked openings ran, "
+        f"{time.perf_counter() - start:.0f} s in all"
+    )

@@ -8,7 +8,12 @@ import torch
 
 from seq2seq_helpers.data import EOS, PAD
 from seq2seq_helpers.metrics import (
-    accuracy_by_bucket, accuracy_by_length, exact_match, exact_matches, token_accuracy, token_hits,
+    accuracy_by_bucket,
+    accuracy_by_length,
+    exact_match,
+    exact_matches,
+    token_accuracy,
+    token_hits,
 )
 
 E, P = EOS, PAD
@@ -171,8 +176,11 @@ def test_accuracy_by_position_counts_each_position_over_targets_that_reach_it():
     predictions = [[3, 9, 5, EOS], [3, 4, EOS, PAD], [3, EOS, PAD, PAD]]
     result = accuracy_by_position(predictions, targets)
     # position 0: 3 targets, hits: 1, 1, 0; position 1: 2 targets (4, 4), hits 0, 1; position 2: 1 target (5), hit
-    assert result == {0: {"accuracy": 2 / 3, "count": 3}, 1: {"accuracy": 1 / 2, "count": 2},
-                      2: {"accuracy": 1.0, "count": 1}}
+    assert result == {
+        0: {"accuracy": 2 / 3, "count": 3},
+        1: {"accuracy": 1 / 2, "count": 2},
+        2: {"accuracy": 1.0, "count": 1},
+    }
     with_eos = accuracy_by_position(predictions, targets, include_eos=True)
     assert with_eos[1] == {"accuracy": 2 / 3, "count": 3}  # third row's EOS at position 1 counts now
     assert with_eos[3] == {"accuracy": 1.0, "count": 1}
@@ -181,8 +189,10 @@ def test_accuracy_by_position_counts_each_position_over_targets_that_reach_it():
 def test_accuracy_by_position_handles_short_predictions_and_bad_input():
     from seq2seq_helpers.metrics import accuracy_by_position
 
-    assert accuracy_by_position([[3]], [[3, 4, EOS]]) == {0: {"accuracy": 1.0, "count": 1},
-                                                          1: {"accuracy": 0.0, "count": 1}}
+    assert accuracy_by_position([[3]], [[3, 4, EOS]]) == {
+        0: {"accuracy": 1.0, "count": 1},
+        1: {"accuracy": 0.0, "count": 1},
+    }
     with pytest.raises(ValueError, match="2 sequences but targets hold 1"):
         accuracy_by_position([[3], [4]], [[3]])
     with pytest.raises(ValueError, match="empty batch"):
@@ -194,16 +204,19 @@ def test_accuracy_by_position_handles_short_predictions_and_bad_input():
 from seq2seq_helpers.metrics import char_error_rate, edit_distance  # noqa: E402
 
 
-@pytest.mark.parametrize("a, b, expected", [
-    ("", "", 0),
-    ("abc", "abc", 0),
-    ("abc", "", 3),            # delete all three
-    ("", "abc", 3),            # insert all three
-    ("kitten", "sitting", 3),  # k->s, e->i, insert g
-    ("2021-03-03", "2021-03-08", 1),
-    ("2021-3-03", "2021-03-03", 1),  # a dropped zero is one insertion
-    ("2012-03-03", "2021-03-03", 2),  # swapped digits: two substitutions
-])
+@pytest.mark.parametrize(
+    "a, b, expected",
+    [
+        ("", "", 0),
+        ("abc", "abc", 0),
+        ("abc", "", 3),  # delete all three
+        ("", "abc", 3),  # insert all three
+        ("kitten", "sitting", 3),  # k->s, e->i, insert g
+        ("2021-03-03", "2021-03-08", 1),
+        ("2021-3-03", "2021-03-03", 1),  # a dropped zero is one insertion
+        ("2012-03-03", "2021-03-03", 2),  # swapped digits: two substitutions
+    ],
+)
 def test_edit_distance_by_hand(a, b, expected):
     assert edit_distance(a, b) == expected
     assert edit_distance(b, a) == expected  # symmetric
@@ -220,12 +233,15 @@ def test_char_error_rate_is_pooled_over_the_corpus():
     assert char_error_rate(["xyz"], ["a"]) == pytest.approx(3.0)  # can exceed 1
 
 
-@pytest.mark.parametrize("preds, refs, error", [
-    ("abc", ["abc"], TypeError),
-    (["a"], ["a", "b"], ValueError),
-    ([], [], ValueError),
-    ([""], [""], ValueError),
-])
+@pytest.mark.parametrize(
+    "preds, refs, error",
+    [
+        ("abc", ["abc"], TypeError),
+        (["a"], ["a", "b"], ValueError),
+        ([], [], ValueError),
+        ([""], [""], ValueError),
+    ],
+)
 def test_char_error_rate_rejects_bad_input(preds, refs, error):
     with pytest.raises(error):
         char_error_rate(preds, refs)

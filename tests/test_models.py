@@ -7,8 +7,18 @@ import torch
 from seq2seq_helpers.data import EOS, PAD, SOS, pad_sequences
 from seq2seq_helpers.decoding import greedy_decode
 from seq2seq_helpers.models import (
-    AdditiveAttention, AttentionDecoder, AttentionSeq2Seq, DecoderGRU, DecoderState, DotAttention, EncoderGRU,
-    GeneralAttention, LSTMEncoder, Seq2Seq, lengths_to_mask, shift_right,
+    AdditiveAttention,
+    AttentionDecoder,
+    AttentionSeq2Seq,
+    DecoderGRU,
+    DecoderState,
+    DotAttention,
+    EncoderGRU,
+    GeneralAttention,
+    LSTMEncoder,
+    Seq2Seq,
+    lengths_to_mask,
+    shift_right,
 )
 
 VOCAB = 9  # PAD, SOS, EOS + 6 data tokens (ids 3..8)
@@ -105,8 +115,7 @@ def test_decoder_shapes_and_attribute_names(batch):
 
 
 def test_lengths_to_mask_and_shift_right():
-    assert lengths_to_mask(torch.tensor([3, 1]), 4).tolist() == [[True, True, True, False],
-                                                                 [True, False, False, False]]
+    assert lengths_to_mask(torch.tensor([3, 1]), 4).tolist() == [[True, True, True, False], [True, False, False, False]]
     assert shift_right(torch.tensor([[4, 5, EOS], [6, EOS, PAD]])).tolist() == [[SOS, 4, 5], [SOS, 6, EOS]]
 
 
@@ -124,7 +133,7 @@ def test_state_select_indexes_batch_of_every_tensor(batch):
     beams = state.select(torch.tensor([0, 0, 1, 1]))
     within = torch.tensor([1, 0, 3, 2])
     for a, b in zip(beams.reorder(within), beams.select(within)):
-        for x, y in (zip(a, b) if isinstance(a, tuple) else [(a, b)]):
+        for x, y in zip(a, b) if isinstance(a, tuple) else [(a, b)]:
             assert torch.equal(x, y)
     with pytest.raises(ValueError, match="reorder keeps the number of rows"):
         beams.reorder(torch.tensor([0, 1]))
@@ -172,8 +181,11 @@ def test_padding_invariance(batch, name, kind):
     wide_src = torch.cat([src, torch.full((3, 2), PAD)], dim=1)
     state = model.encode(wide_src, src_lengths)
     with torch.no_grad():
-        out = model(wide_src, src_lengths, tgt, return_attention=True) if name != "gru" \
+        out = (
+            model(wide_src, src_lengths, tgt, return_attention=True)
+            if name != "gru"
             else (model(wide_src, src_lengths, tgt), None)
+        )
     decoded = greedy_decode(model, wide_src, src_lengths, max_len=6)
     for b in (1, 2):  # the shorter sequences
         s_len, t_len = int(src_lengths[b]), int(tgt_lengths[b])
@@ -186,8 +198,9 @@ def test_padding_invariance(batch, name, kind):
             if name == "gru":
                 alone_logits, alone_attention = model(alone_src, src_lengths[b : b + 1], alone_tgt), None
             else:
-                alone_logits, alone_attention = model(alone_src, src_lengths[b : b + 1], alone_tgt,
-                                                      return_attention=True)
+                alone_logits, alone_attention = model(
+                    alone_src, src_lengths[b : b + 1], alone_tgt, return_attention=True
+                )
         torch.testing.assert_close(out[0][b : b + 1, :t_len], alone_logits, atol=ATOL, rtol=0)
         if name != "gru":
             torch.testing.assert_close(out[1][b : b + 1, :t_len, :s_len], alone_attention, atol=ATOL, rtol=0)
@@ -203,9 +216,11 @@ def test_padding_invariance(batch, name, kind):
 
 def _attention_module(kind, query_dim=5, key_dim=5):
     torch.manual_seed(3)
-    return {"additive": lambda: AdditiveAttention(query_dim, key_dim, attn_dim=4),
-            "dot": lambda: DotAttention(query_dim, key_dim),
-            "general": lambda: GeneralAttention(query_dim, key_dim)}[kind]()
+    return {
+        "additive": lambda: AdditiveAttention(query_dim, key_dim, attn_dim=4),
+        "dot": lambda: DotAttention(query_dim, key_dim),
+        "general": lambda: GeneralAttention(query_dim, key_dim),
+    }[kind]()
 
 
 @pytest.mark.parametrize("kind", ATTENTION_KINDS)
@@ -265,8 +280,12 @@ def test_attn_dim_sizes_additive_attention_only():
     with pytest.raises(ValueError, match="attn_dim is the size of additive attention's hidden layer"):
         AttentionDecoder(VOCAB, EMB, 8, 8, attention="general", attn_dim=3)
     with pytest.raises(ValueError, match="projected_keys must be precompute"):
-        AdditiveAttention(5, 5)(torch.randn(2, 1, 5), torch.randn(2, 3, 5), torch.ones(2, 3, dtype=torch.bool),
-                                projected_keys=torch.randn(2, 4, 5))
+        AdditiveAttention(5, 5)(
+            torch.randn(2, 1, 5),
+            torch.randn(2, 3, 5),
+            torch.ones(2, 3, dtype=torch.bool),
+            projected_keys=torch.randn(2, 4, 5),
+        )
 
 
 def test_attention_decoder_takes_a_module_and_dot_score():

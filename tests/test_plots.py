@@ -22,7 +22,10 @@ def _history(scale=1.0):
         loss=[2.0 * scale, 1.0 * scale, 0.5 * scale],
         lr=[0.1, 0.05, 0.0],
         eval_steps=[15, 30],
-        evals=[{"exact_match": 0.2 * scale, "token_accuracy": 0.5}, {"exact_match": 0.9 * scale, "token_accuracy": 0.95}],
+        evals=[
+            {"exact_match": 0.2 * scale, "token_accuracy": 0.5},
+            {"exact_match": 0.9 * scale, "token_accuracy": 0.95},
+        ],
     )
 
 

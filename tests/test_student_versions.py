@@ -87,8 +87,10 @@ def test_the_check_mode_reports_drift(tmp_path):
     first.write_text(first.read_text(encoding="utf-8").replace("NotImplementedError", "Exception"), encoding="utf-8")
     (tmp_path / "99_gone.ipynb").write_text("{}", encoding="utf-8")
     problems = msv.differences(ROOT / "notebooks", tmp_path)
-    assert problems == [f"{tmp_path.name}/99_gone.ipynb has no lesson in notebooks/",
-                        f"{tmp_path.name}/{first.name} differs from what notebooks/{first.name} gives"]
+    assert problems == [
+        f"{tmp_path.name}/99_gone.ipynb has no lesson in notebooks/",
+        f"{tmp_path.name}/{first.name} differs from what notebooks/{first.name} gives",
+    ]
 
 
 def read_student(name: str):
@@ -124,8 +126,11 @@ def test_student_version_hides_every_solution_and_keeps_the_lesson(pair):
         if meta.get("solution"):
             stub = "raise NotImplementedError()" if out.cell_type == "code" else "YOUR ANSWER HERE"
             assert stub in out.source, f"{where}: no `{stub}`"
-            solution_lines = {line.strip() for line in src.source.split("### BEGIN SOLUTION")[-1]
-                              .split("### END SOLUTION")[0].splitlines() if len(line.strip()) > 12}
+            solution_lines = {
+                line.strip()
+                for line in src.source.split("### BEGIN SOLUTION")[-1].split("### END SOLUTION")[0].splitlines()
+                if len(line.strip()) > 12
+            }
             leaked = [line for line in solution_lines if line in out.source]
             assert not leaked, f"{where}: solution lines left: {leaked[:3]}"
         if is_test_cell(src):
@@ -142,8 +147,11 @@ def test_every_exercise_has_a_test_and_every_test_a_solution(pair):
     for test_index, solutions in groups.items():
         assert solutions, f"{name}: test cell {nbgrader_meta(lesson.cells[test_index])['grade_id']} checks no solution"
     checked = {i for solutions in groups.values() for i in solutions}
-    unchecked = [nbgrader_meta(c)["grade_id"] for i, c in enumerate(lesson.cells) if is_solution_code(c)
-                 and not nbgrader_meta(c).get("grade") and i not in checked]  # graded ones are marked by hand
+    unchecked = [
+        nbgrader_meta(c)["grade_id"]
+        for i, c in enumerate(lesson.cells)
+        if is_solution_code(c) and not nbgrader_meta(c).get("grade") and i not in checked
+    ]  # graded ones are marked by hand
     assert not unchecked, f"{name}: solution cells no test cell checks: {unchecked}"
 
 
@@ -154,8 +162,10 @@ def test_readme_opens_every_student_version_in_colab():
     badge = "https://colab.research.google.com/assets/colab-badge.svg"
     for path in LESSONS:
         link = f"https://colab.research.google.com/github/{seq2seq_helpers.REPOSITORY}/blob/main/student/{path.name}"
-        assert link in readme, (f"README has no Colab link to student/{path.name}; add to the student versions line: "
-                                f"[{path.name[:2]} ![Open In Colab]({badge})]({link})")
+        assert link in readme, (
+            f"README has no Colab link to student/{path.name}; add to the student versions line: "
+            f"[{path.name[:2]} ![Open In Colab]({badge})]({link})"
+        )
 
 
 # ------------------------------------------------------------------------------------- nbgrader itself
@@ -170,9 +180,14 @@ def nbgrader_course(tmp_path_factory):
     for path in LESSONS:
         (source / path.name).write_bytes(path.read_bytes())
     env = dict(os.environ, PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}")
-    run = subprocess.run([sys.executable, "-m", "nbgrader", "generate_assignment", "seq2seq",
-                          f"--CourseDirectory.root={root}"], cwd=root, env=env, capture_output=True, text=True,
-                         timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-m", "nbgrader", "generate_assignment", "seq2seq", f"--CourseDirectory.root={root}"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert run.returncode == 0, f"nbgrader generate_assignment failed:\n{run.stdout}\n{run.stderr}"
     return root
 
@@ -186,8 +201,11 @@ def test_nbgrader_generate_assignment_accepts_every_lesson(nbgrader_course):
         assert sorted(notebooks) == IDS
         for path in LESSONS:
             lesson = nbformat.read(path, as_version=4)
-            graded = {nbgrader_meta(c)["grade_id"]: nbgrader_meta(c)["points"] for c in lesson.cells
-                      if nbgrader_meta(c).get("grade")}
+            graded = {
+                nbgrader_meta(c)["grade_id"]: nbgrader_meta(c)["points"]
+                for c in lesson.cells
+                if nbgrader_meta(c).get("grade")
+            }
             in_gradebook = {g.name: g.max_score for g in notebooks[path.stem].grade_cells}
             assert in_gradebook == graded, f"{path.name}: nbgrader's gradebook disagrees with the cells' points"
             assert notebooks[path.stem].max_score == sum(graded.values()) > 0
@@ -254,8 +272,9 @@ class Kernel:
 
     def __init__(self, metadata, cwd: Path):
         self.nb = nbformat.v4.new_notebook(metadata=metadata)
-        self.client = NotebookClient(self.nb, timeout=900, kernel_name="python3",
-                                     resources={"metadata": {"path": str(cwd)}})
+        self.client = NotebookClient(
+            self.nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}
+        )
 
     def run(self, source: str) -> str | None:
         """Run code; None when it succeeds, else 'ErrorName: message'."""
@@ -320,10 +339,16 @@ def prove_checks(lesson_path: Path, student_path: Path):
                         if replacement.cells[j].cell_type != "code":
                             continue
                         stub_error = kernel.run(replacement.cells[j].source)
-                        if (stand_in == "stub" and j in groups[i] and stub_error
-                                and not stub_error.startswith("NotImplementedError")):
-                            problems.append(f"{lesson_path.name} {nbgrader_meta(lesson.cells[j])['grade_id']}: "
-                                            f"the student stub itself fails with {stub_error}")
+                        if (
+                            stand_in == "stub"
+                            and j in groups[i]
+                            and stub_error
+                            and not stub_error.startswith("NotImplementedError")
+                        ):
+                            problems.append(
+                                f"{lesson_path.name} {nbgrader_meta(lesson.cells[j])['grade_id']}: "
+                                f"the student stub itself fails with {stub_error}"
+                            )
                     failure = kernel.run(test_source)
                     rows.append((grade_id, stand_in, variant, failure))
                     if failure is None:
@@ -346,14 +371,21 @@ def test_every_autograded_check_passes_on_the_solution_and_fails_on_the_stub(les
 
 def exercise_notebook(cells):
     """A tiny lesson: (kind, source, grade_id, points) tuples, kind in plain / solution / test."""
-    nb = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                           "language": "python"}})
+    nb = nbformat.v4.new_notebook(
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    )
     nb.cells.append(nbformat.v4.new_markdown_cell("# Lesson 99"))
     for kind, source, grade_id, points in cells:
         cell = nbformat.v4.new_code_cell(source)
         if kind != "plain":
-            cell.metadata["nbgrader"] = {"schema_version": 3, "grade_id": grade_id, "solution": kind == "solution",
-                                         "grade": kind == "test", "locked": kind == "test", "task": False}
+            cell.metadata["nbgrader"] = {
+                "schema_version": 3,
+                "grade_id": grade_id,
+                "solution": kind == "solution",
+                "grade": kind == "test",
+                "locked": kind == "test",
+                "task": False,
+            }
             if kind == "test":
                 cell.metadata["nbgrader"]["points"] = points
         nb.cells.append(cell)
@@ -363,21 +395,32 @@ def exercise_notebook(cells):
 def test_the_proof_catches_a_check_that_passes_on_the_stub(tmp_path):
     """The machinery itself: a weak check is reported, a real one is not, and a variable left over from the
     solution run does not make a check look weak (the student's run never had it)."""
-    nb = exercise_notebook([
-        ("plain", "base = 10", None, 0),
-        ("solution", "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION", "ex1", 0),
-        ("test", "assert double(base) == 20", "ex1-tests", 1),
-        ("solution", "### BEGIN SOLUTION\nanswer = base + 32\n### END SOLUTION", "ex2", 0),
-        ("test", "assert answer == 42", "ex2-tests", 1),  # real: the stub never binds `answer`
-        ("solution", "def half(x):\n    ### BEGIN SOLUTION\n    return x / 2\n    ### END SOLUTION", "ex3", 0),
-        ("test", "assert base == 10\n### BEGIN HIDDEN TESTS\nassert half(base) == 5\n### END HIDDEN TESTS", "ex3-tests",
-         1),  # weak as learners see it: the visible part never calls half
-        ("solution", "### BEGIN SOLUTION\nnote = 'done'\n### END SOLUTION", "ex4", 0),
-        ("test", "assert isinstance(base, int)", "ex4-tests", 1),  # weak: checks nothing the learner wrote
-        ("solution", "def shout(text):\n    ### BEGIN SOLUTION\n    return text.upper()\n    ### END SOLUTION", "ex5", 0),
-        ("test", "shout('hi')\nprint('✓ shout runs')", "ex5-tests", 1),  # weak: runs it, asserts nothing
-        ("plain", "assert double(answer) == 84 and note == 'done'", None, 0),  # later cells still see the solutions
-    ])
+    nb = exercise_notebook(
+        [
+            ("plain", "base = 10", None, 0),
+            ("solution", "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION", "ex1", 0),
+            ("test", "assert double(base) == 20", "ex1-tests", 1),
+            ("solution", "### BEGIN SOLUTION\nanswer = base + 32\n### END SOLUTION", "ex2", 0),
+            ("test", "assert answer == 42", "ex2-tests", 1),  # real: the stub never binds `answer`
+            ("solution", "def half(x):\n    ### BEGIN SOLUTION\n    return x / 2\n    ### END SOLUTION", "ex3", 0),
+            (
+                "test",
+                "assert base == 10\n### BEGIN HIDDEN TESTS\nassert half(base) == 5\n### END HIDDEN TESTS",
+                "ex3-tests",
+                1,
+            ),  # weak as learners see it: the visible part never calls half
+            ("solution", "### BEGIN SOLUTION\nnote = 'done'\n### END SOLUTION", "ex4", 0),
+            ("test", "assert isinstance(base, int)", "ex4-tests", 1),  # weak: checks nothing the learner wrote
+            (
+                "solution",
+                "def shout(text):\n    ### BEGIN SOLUTION\n    return text.upper()\n    ### END SOLUTION",
+                "ex5",
+                0,
+            ),
+            ("test", "shout('hi')\nprint('✓ shout runs')", "ex5-tests", 1),  # weak: runs it, asserts nothing
+            ("plain", "assert double(answer) == 84 and note == 'done'", None, 0),  # later cells still see the solutions
+        ]
+    )
     lesson, student = tmp_path / "99_probe.ipynb", tmp_path / "student.ipynb"
     nbformat.write(nb, lesson)
     nbformat.write(msv.student_version(nb, lesson.name), student)
@@ -388,8 +431,10 @@ def test_the_proof_catches_a_check_that_passes_on_the_stub(tmp_path):
     assert outcome[("ex2-tests", "stub", "(no hidden tests)")].startswith("NameError")
     assert outcome[("ex3-tests", "stub", "with hidden tests")].startswith("NotImplementedError")
     assert outcome[("ex5-tests", "stub", "(no hidden tests)")].startswith("NotImplementedError")
-    assert sorted(problems) == ["99_probe.ipynb ex3-tests as the learner sees it: PASSES on the empty answer",
-                                "99_probe.ipynb ex3-tests as the learner sees it: PASSES on the stub",
-                                "99_probe.ipynb ex4-tests (no hidden tests): PASSES on the empty answer",
-                                "99_probe.ipynb ex4-tests (no hidden tests): PASSES on the stub",
-                                "99_probe.ipynb ex5-tests (no hidden tests): PASSES on the empty answer"]
+    assert sorted(problems) == [
+        "99_probe.ipynb ex3-tests as the learner sees it: PASSES on the empty answer",
+        "99_probe.ipynb ex3-tests as the learner sees it: PASSES on the stub",
+        "99_probe.ipynb ex4-tests (no hidden tests): PASSES on the empty answer",
+        "99_probe.ipynb ex4-tests (no hidden tests): PASSES on the stub",
+        "99_probe.ipynb ex5-tests (no hidden tests): PASSES on the empty answer",
+    ]

@@ -13,7 +13,12 @@ from torch.utils.data import DataLoader
 
 from seq2seq_helpers.data import EOS, PAD, collate_pairs
 from seq2seq_helpers.training import (
-    History, cosine_schedule, fit, masked_cross_entropy, seq2seq_step, teacher_forcing_schedule,
+    History,
+    cosine_schedule,
+    fit,
+    masked_cross_entropy,
+    seq2seq_step,
+    teacher_forcing_schedule,
 )
 
 VOCAB = 6
@@ -250,8 +255,17 @@ def test_fit_learns_a_line_with_a_custom_step_fn_and_a_callable_source():
         asked.append(step)
         return _line_batch()
 
-    history = fit(model, _sgd(model, 0.5), batches, 60, _mse_step, lr_schedule=None, clip_grad_norm=None,
-                  log_every=1, progress=False)
+    history = fit(
+        model,
+        _sgd(model, 0.5),
+        batches,
+        60,
+        _mse_step,
+        lr_schedule=None,
+        clip_grad_norm=None,
+        log_every=1,
+        progress=False,
+    )
     assert model.weight.item() == pytest.approx(2.0, abs=1e-3)
     assert model.bias.item() == pytest.approx(1.0, abs=1e-3)
     assert history.loss[-1] < 1e-5 < history.loss[0]
@@ -265,8 +279,15 @@ def test_fit_reaches_the_entropy_of_the_targets():
     batch = collate_pairs([([3], [3, 3]), ([4], [3])])
     model = BiasOnly()
     entropy = -(0.6 * math.log(0.6) + 0.4 * math.log(0.4))
-    history = fit(model, torch.optim.Adam(model.parameters(), lr=0.2), [batch], 80,
-                  lambda m, b, step: masked_cross_entropy(m(b.tgt), b.tgt), log_every=1, progress=False)
+    history = fit(
+        model,
+        torch.optim.Adam(model.parameters(), lr=0.2),
+        [batch],
+        80,
+        lambda m, b, step: masked_cross_entropy(m(b.tgt), b.tgt),
+        log_every=1,
+        progress=False,
+    )
     assert history.loss[0] == pytest.approx(math.log(VOCAB))  # uniform logits at the first step
     assert entropy <= history.loss[-1] < entropy + 0.02
     probs = model.bias.detach().softmax(-1)
@@ -297,8 +318,9 @@ def test_eval_fn_runs_every_eval_every_steps_and_at_the_end(steps, eval_every, e
     def eval_fn(m):
         return {"training": m.training, "grad": torch.is_grad_enabled(), "n": len(seen_in_steps)}
 
-    history = fit(model, _sgd(model), [_line_batch()], steps, step_fn, eval_fn=eval_fn, eval_every=eval_every,
-                  progress=False)
+    history = fit(
+        model, _sgd(model), [_line_batch()], steps, step_fn, eval_fn=eval_fn, eval_every=eval_every, progress=False
+    )
     assert history.eval_steps == evaluated
     assert [e["n"] for e in history.evals] == evaluated  # evaluated after that step's update
     assert all(not e["training"] and not e["grad"] for e in history.evals)  # eval mode, under no_grad
@@ -318,15 +340,13 @@ def test_fit_cosine_schedule_ends_at_zero_and_none_keeps_the_rate():
     assert opt.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-12)
 
     model = nn.Linear(1, 1)
-    history = fit(model, _sgd(model, 0.1), [_line_batch()], 5, _mse_step, lr_schedule=None, log_every=1,
-                  progress=False)
+    history = fit(model, _sgd(model, 0.1), [_line_batch()], 5, _mse_step, lr_schedule=None, log_every=1, progress=False)
     assert history.lr == [0.1] * 5
 
 
 def test_fit_warmup_is_passed_to_the_cosine_schedule():
     model = nn.Linear(1, 1)
-    history = fit(model, _sgd(model, 0.1), [_line_batch()], 10, _mse_step, warmup_steps=4, log_every=1,
-                  progress=False)
+    history = fit(model, _sgd(model, 0.1), [_line_batch()], 10, _mse_step, warmup_steps=4, log_every=1, progress=False)
     assert history.lr[:3] == pytest.approx([0.05, 0.075, 0.1])  # (step + 1) / 4 after steps 1, 2, 3
 
 
@@ -375,8 +395,9 @@ def test_fit_moves_batches_to_the_device():
     assert devices == [("cpu", "cpu")] * 2
 
 
-@pytest.mark.parametrize("steps, error", [(0, ValueError), (-1, ValueError), (2.5, TypeError), (True, TypeError),
-                                          ("10", TypeError)])
+@pytest.mark.parametrize(
+    "steps, error", [(0, ValueError), (-1, ValueError), (2.5, TypeError), (True, TypeError), ("10", TypeError)]
+)
 def test_fit_rejects_bad_step_counts(steps, error):
     """The one rule, as in seed_everything: TypeError for a wrong type, ValueError for a wrong value."""
     model = nn.Linear(1, 1)
@@ -415,8 +436,9 @@ def test_fit_rejects_an_empty_batch_source():
 
 
 def test_history_metric_final_and_speed():
-    history = History(eval_steps=[5, 10], evals=[{"exact_match": 0.25}, {"exact_match": 0.75}], tokens=300,
-                      elapsed_s=2.0)
+    history = History(
+        eval_steps=[5, 10], evals=[{"exact_match": 0.25}, {"exact_match": 0.75}], tokens=300, elapsed_s=2.0
+    )
     assert history.metric("exact_match") == [0.25, 0.75]
     with pytest.raises(ValueError, match="bleu"):
         history.metric("bleu")
@@ -462,6 +484,7 @@ def test_seq2seq_step_default_is_full_teacher_forcing():
 
 
 # --------------------------------------------------------------------- stepwise_loss and evaluate
+
 
 def _tiny_seq2seq(seed=0, vocab_size=9):
     from seq2seq_helpers.models import DecoderGRU, EncoderGRU, Seq2Seq

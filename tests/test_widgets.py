@@ -73,8 +73,10 @@ def test_beam_stepper_lists_each_steps_hypotheses():
     from seq2seq_helpers.decoding import BeamNode
     from seq2seq_helpers.widgets import beam_stepper
 
-    history = [[BeamNode(-1, 3, -0.5, False), BeamNode(-1, 4, -0.9, False)],
-               [BeamNode(0, 3, -1.7, False), BeamNode(1, 2, -1.0, True)]]
+    history = [
+        [BeamNode(-1, 3, -0.5, False), BeamNode(-1, 4, -0.9, False)],
+        [BeamNode(0, 3, -1.7, False), BeamNode(1, 2, -1.0, True)],
+    ]
     demo = beam_stepper(history, ["<pad>", "<sos>", "<eos>", "a", "b"], best=[4, 2])
     table = demo.children[1]
     assert "2 live, 0 finished" in table.value and "<code>a</code>" in table.value
@@ -90,9 +92,13 @@ def _fake_translate(text, choice="up"):
         raise ValueError("no '!' please")
     output = text.upper() if choice == "up" else text.lower()
     n = len(text)
-    return {"output": output, "beam": [(output, -0.1), (output[::-1], -2.5)],
-            "src_tokens": list(text), "out_tokens": list(output) + ["<eos>"],
-            "weights": [[1.0 if j == min(i, n - 1) else 0.0 for j in range(n)] for i in range(n + 1)]}
+    return {
+        "output": output,
+        "beam": [(output, -0.1), (output[::-1], -2.5)],
+        "src_tokens": list(text),
+        "out_tokens": list(output) + ["<eos>"],
+        "weights": [[1.0 if j == min(i, n - 1) else 0.0 for j in range(n)] for i in range(n + 1)],
+    }
 
 
 def test_translation_explorer_shows_output_beam_and_heatmap(monkeypatch):
