@@ -125,3 +125,26 @@ def test_ci_runs_the_readme_test_command():
     test_target = re.search(r"^test:(.*)$", makefile, re.M)
     # TODO(issue 16): make test lints first once the whole tree is ruff-clean
     assert re.search(r"^lint:.*\n\t.*ruff check .*\n\t.*ruff format --check", makefile, re.M), "make lint runs ruff"
+
+
+def test_lessons_import_each_helper_from_the_module_that_defines_it(notebook):
+    """One import rule: `from seq2seq_helpers.<module> import name`, where <module> is the file that holds the
+    code, so a learner sees where to read it (never the package's top-level re-exports)."""
+    import ast
+    import importlib
+
+    path, nb = notebook
+    problems = []
+    for i, cell in enumerate(code_cells(nb)):
+        text = re.sub(r"^(\s*)[%!].*$", r"\1pass", source(cell), flags=re.M)  # IPython magics are not Python
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "seq2seq_helpers":
+                if node.module == "seq2seq_helpers":
+                    problems.append(f"cell {i}: import from the submodule, not `from seq2seq_helpers import ...`")
+                    continue
+                module = importlib.import_module(node.module)
+                for alias in node.names:
+                    home = getattr(getattr(module, alias.name), "__module__", node.module)
+                    if home != node.module:
+                        problems.append(f"cell {i}: {alias.name} lives in {home}, not {node.module}")
+    assert not problems, f"{path.name}:\n  " + "\n  ".join(problems)
