@@ -191,7 +191,8 @@ class Guide:
         (self.home / ".jupyter").mkdir(parents=True)
         # this HOME's own server settings, for the `formgrader` block's `jupyter lab`
         (self.home / ".jupyter" / "jupyter_server_config.py").write_text(
-            f"c.ServerApp.port = {self.port}\nc.ServerApp.ip = '127.0.0.1'\nc.ServerApp.open_browser = False\n"
+            f"c.ServerApp.port = {self.port}\nc.ServerApp.port_retries = 0\nc.ServerApp.ip = '127.0.0.1'\n"
+            "c.ServerApp.open_browser = False\n"
             f"c.ServerApp.allow_root = True\nc.IdentityProvider.token = {self.token!r}\n")
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("JUPYTER", "IPYTHON", "VIRTUAL_ENV", "PYTHON", "MAKE"))}
@@ -386,8 +387,9 @@ def test_the_guide_runs_release_to_feedback(guide, tmp_path):
     assert hidden and visible
     pages = {kind: guide.grading / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
              for kind, student in students.items()}
-    pages["fetched by the learner"] = next((guide.home / "seq2seq-learner" / ASSIGNMENT / "feedback")
-                                           .glob(f"*/{ASSIGNMENT}.html"))
+    fetched_feedback = list((guide.home / "seq2seq-learner" / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html"))
+    assert len(fetched_feedback) == 1, f"the learner should have fetched one feedback page: {fetched_feedback}"
+    pages["fetched by the learner"] = fetched_feedback[0]
     for kind, page in pages.items():
         text = page_text(page)
         shown = [line for line in hidden if line in text]
