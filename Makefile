@@ -7,7 +7,19 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup lab lint format test unit notebooks student benchmark gpu-check browser-test clean
+.PHONY: setup instructor learner lab lint format test unit notebooks student benchmark gpu-check browser-test clean
+
+# nbgrader comes with the environment (`make student` and the tests use it), but learners get plain JupyterLab:
+# after `make setup` (or `make learner`) nbgrader's JupyterLab extension is disabled and locked (so that the
+# Plugin Manager cannot turn on its front half alone) and its server extensions are off. `make instructor`
+# turns both on (docs/instructors.md); `make learner` turns them off again.
+NBGRADER_SERVER_EXTENSIONS := $(addprefix nbgrader.server_extensions.,formgrader validate_assignment assignment_list course_list)
+QUIET := --log-level=ERROR
+define LEARNER_MODE
+$(VENV)/bin/jupyter labextension disable --level=sys_prefix $(QUIET) @jupyter/nbgrader
+$(VENV)/bin/jupyter labextension lock --level=sys_prefix $(QUIET) @jupyter/nbgrader
+$(VENV)/bin/jupyter server extension disable --sys-prefix $(QUIET) $(NBGRADER_SERVER_EXTENSIONS)
+endef
 
 setup: $(STAMP)
 
@@ -15,8 +27,19 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
-	$(VENV)/bin/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader >/dev/null 2>&1  # learners get plain JupyterLab
+	$(LEARNER_MODE)
 	touch $(STAMP)
+
+# Instructors (docs/instructors.md): nbgrader's formgrader, Create Assignment sidebar, Validate button and
+# Assignments tab on in .venv's JupyterLab; `make learner` turns them off again.
+instructor: $(STAMP)
+	$(VENV)/bin/jupyter labextension unlock --level=sys_prefix $(QUIET) @jupyter/nbgrader
+	$(VENV)/bin/jupyter labextension enable --level=sys_prefix $(QUIET) @jupyter/nbgrader
+	$(VENV)/bin/jupyter server extension enable --sys-prefix $(QUIET) $(NBGRADER_SERVER_EXTENSIONS)
+	@echo "nbgrader's JupyterLab extension and server extensions are on: start JupyterLab from your grading directory"
+
+learner: $(STAMP)
+	$(LEARNER_MODE)
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
