@@ -325,8 +325,10 @@ class TransformerState(NamedTuple):
 
 
 class PositionalEncoding(nn.Module):
-    """Scales token embeddings by ``sqrt(d_model)`` and adds the sinusoidal positions ``start, start + 1, ...``
-    (``positions=None``: no position information at all)."""
+    """Adds the sinusoidal positions ``start, start + 1, ...`` to token embeddings (``positions=None``: no
+    position information at all). The embeddings are not scaled by ``sqrt(d_model)`` as in Vaswani et al.: PyTorch
+    initialises ``nn.Embedding`` with unit variance, the same scale as the sine and cosine values, so neither
+    drowns the other."""
 
     def __init__(self, d_model: int, max_len: int = 512, positions: str | None = "sinusoidal", dropout: float = 0.0):
         super().__init__()
@@ -337,7 +339,7 @@ class PositionalEncoding(nn.Module):
 
     def forward(self, embedded: torch.Tensor, start: int = 0) -> torch.Tensor:
         # embedded: [batch, length, d_model]
-        x = embedded * math.sqrt(self.d_model)
+        x = embedded
         if self.positions is not None:
             end = start + embedded.shape[1]
             if end > self.max_len:

@@ -338,3 +338,63 @@ def test_errors_for_bad_inputs(batch):
         scaled_dot_product_attention(x, torch.randn(2, 3, 4), x)
     with pytest.raises(ValueError, match="d_model=16"):
         MultiHeadAttention(16, 4)(x, x, x)
+
+
+# ------------------------------------------------------------------------------------------ pictures
+
+
+def test_attention_heads_browser_follows_its_controls(batch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from seq2seq_helpers.widgets import attention_heads_browser
+
+    src, src_lengths, tgt = batch
+    maps = make_model(seed=13).attention_maps(src[:1], src_lengths[:1], tgt[:1])
+    one = {kind: [w[0] for w in layers] for kind, layers in maps.items()}  # example 0: [heads, query, key] per layer
+    src_tokens = list("abcdef") + ["<eos>"]
+    out_tokens = list("fedcba") + ["<eos>"]
+    demo = attention_heads_browser(one, src_tokens, out_tokens)
+    note = demo.children[1]
+    assert "encoder self-attention, layer 0, head 0" in note.value
+    weights = one["encoder self-attention"][0][0]
+    r, c = divmod(int(weights.argmax()), weights.shape[1])
+    assert f"<b>{weights[r, c]:.2f}</b>" in note.value and f"(row {r})" in note.value and f"(column {c})" in note.value
+    demo.controls["kind"].value = "cross-attention"
+    demo.controls["layer"].value = 1
+    demo.controls["head"].value = 3
+    weights = one["cross-attention"][1][3]
+    r, c = divmod(int(weights.argmax()), weights.shape[1])
+    assert "cross-attention, layer 1, head 3" in note.value and f"(row {r})" in note.value
+    assert f"<b>{html_escape(out_tokens[r])}</b>" in note.value and f"<b>{html_escape(src_tokens[c])}</b>" in note.value
+    demo.controls["kind"].value = "decoder self-attention"
+    assert "(column" in note.value and demo.controls["head"].max == 3 and demo.controls["layer"].max == 1
+    with pytest.raises(ValueError, match="non-empty dict"):
+        attention_heads_browser({}, src_tokens, out_tokens)
+    with pytest.raises(ValueError, match="one \\[heads, query, key\\] entry per layer"):
+        attention_heads_browser({"cross-attention": []}, src_tokens, out_tokens)
+
+
+def html_escape(text):
+    import html
+
+    return html.escape(text)
+
+
+def test_plot_attention_heads_draws_one_panel_per_layer_and_head(batch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from seq2seq_helpers.plots import plot_attention_heads
+
+    src, src_lengths, tgt = batch
+    maps = make_model(seed=14).attention_maps(src[:1], src_lengths[:1], tgt[:1])
+    fig = plot_attention_heads([w[0] for w in maps["cross-attention"]], list("fedcba") + ["<eos>"],
+                               list("abcdef") + ["<eos>"], title="cross")
+    assert len(fig.axes) == 2 * 4 and fig.axes[0].get_title() == "head 0"
+    image = fig.axes[5].get_images()[0].get_array()
+    assert image.shape == (7, 7) and abs(float(image[2].sum()) - 1.0) < 1e-5
+    with pytest.raises(ValueError, match="non-empty list"):
+        plot_attention_heads([], ["a"], ["b"])
+    with pytest.raises(ValueError, match="same number of heads"):
+        plot_attention_heads([torch.ones(2, 3, 3), torch.ones(3, 3, 3)], list("abc"), list("abc"))
