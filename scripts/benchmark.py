@@ -78,6 +78,15 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
         ("attention on the month name", "month_focus", "pct"),
         ("training time", "history.elapsed_s", "s"),
     ],
+    "08_transformer": [
+        ("Transformer min bucket", "min(transformer_buckets.values())", "pct"),
+        ("BiLSTM + attention min bucket", "min(bilstm_buckets.values())", "pct"),
+        ("Transformer time to 99%", "time_to(transformer_history)", "s"),
+        ("BiLSTM + attention time to 99%", "time_to(bilstm_history)", "s"),
+        ("time to 99%, Transformer / BiLSTM", "time_ratio", "x"),
+        ("KV cache speed-up at length 30", "cache_speedup", "x"),
+        ("Transformer on unseen lengths 31-33", 'transformer_long["31-33"]', "pct"),
+    ],
 }
 
 MARKER = "__BENCHMARK_HEADLINES__"
@@ -607,6 +616,13 @@ def targets(lessons: list[LessonResult], micro: list[Paired], course_complete: b
     lesson_time("04", "attention training time", "attention min bucket", 90, "attention to 99% on lengths 1-30 <= 90 s")
     lesson_time("06", "training time", "test exact match (beam 5)", 180,
                 "capstone: attention + beam to >= 97% exact on unseen dates, training <= 180 s", min_accuracy=0.97)
+
+    transformer = _lesson(lessons, "08")
+    for label, limit, text, fmt in (("Transformer min bucket", 0.99, "Transformer >= 99% in every bucket up to 30", "pct"),
+                                    ("KV cache speed-up at length 30", 3.0, "KV cache >= 3x faster than recomputing, "
+                                                                            "length 30", "x")):
+        value = transformer.value(label) if transformer else None
+        rows.append((text, format_value(value, fmt) if value is not None else "n/a", _status(value, ">=", limit)))
 
     by_name = {p.name.split(",")[0]: p for p in micro}
     for key, limit, text in (("training", 30, "batched vs per-example training >= 30x"),

@@ -31,13 +31,31 @@ import torch.nn.functional as F
 from torch import nn
 
 from .data import EOS, PAD, check_tokens
-from .models import (_check_device, _check_dropout, _check_int, _check_lengths_dtype, _check_step_tokens,
-                     _check_vocab_size, _Seq2SeqBase, lengths_to_mask, shift_right)
+from .models import (
+    _check_device,
+    _check_dropout,
+    _check_int,
+    _check_lengths_dtype,
+    _check_step_tokens,
+    _check_vocab_size,
+    _Seq2SeqBase,
+    lengths_to_mask,
+    shift_right,
+)
 
 __all__ = [
-    "scaled_dot_product_attention", "causal_mask", "sinusoidal_positions", "MultiHeadAttention", "FeedForward",
-    "EncoderLayer", "DecoderLayer", "PositionalEncoding", "TransformerEncoder", "TransformerDecoder",
-    "TransformerState", "TransformerSeq2Seq",
+    "scaled_dot_product_attention",
+    "causal_mask",
+    "sinusoidal_positions",
+    "MultiHeadAttention",
+    "FeedForward",
+    "EncoderLayer",
+    "DecoderLayer",
+    "PositionalEncoding",
+    "TransformerEncoder",
+    "TransformerDecoder",
+    "TransformerState",
+    "TransformerSeq2Seq",
 ]
 
 
@@ -57,21 +75,26 @@ def _check_mask(mask, scores_shape, where: str) -> None:
         return
     _check_tensor("mask", mask, where=where)
     if mask.dtype != torch.bool:
-        raise TypeError(f"{where}: mask must be a bool tensor (True = may attend), got dtype {mask.dtype}; "
-                        "build it with lengths_to_mask or causal_mask")
+        raise TypeError(
+            f"{where}: mask must be a bool tensor (True = may attend), got dtype {mask.dtype}; "
+            "build it with lengths_to_mask or causal_mask"
+        )
     try:
         torch.broadcast_shapes(mask.shape, scores_shape)
     except RuntimeError:
-        raise ValueError(f"{where}: mask of shape {list(mask.shape)} does not broadcast to the scores' shape "
-                         f"{list(scores_shape)} [..., query_len, key_len]; a padding mask [batch, key_len] needs "
-                         "mask[:, None, None, :] for [batch, heads, query_len, key_len]") from None
+        raise ValueError(
+            f"{where}: mask of shape {list(mask.shape)} does not broadcast to the scores' shape "
+            f"{list(scores_shape)} [..., query_len, key_len]; a padding mask [batch, key_len] needs "
+            "mask[:, None, None, :] for [batch, heads, query_len, key_len]"
+        ) from None
 
 
 # ------------------------------------------------------------------------------------------ pieces
 
 
-def scaled_dot_product_attention(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
-                                 mask: torch.Tensor | None = None):
+def scaled_dot_product_attention(
+    query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, mask: torch.Tensor | None = None
+):
     """``softmax(query key^T / sqrt(d) masked) value``: lesson 08 §1.
 
     ``query [..., T, d]``, ``key [..., S, d]``, ``value [..., S, d_v]``; ``mask`` a bool tensor broadcastable to
@@ -84,11 +107,11 @@ def scaled_dot_product_attention(query: torch.Tensor, key: torch.Tensor, value: 
         if t.dim() < 2:
             raise ValueError(f"{where}: {name} must be [..., length, dim], got shape {list(t.shape)}")
     if query.shape[-1] != key.shape[-1]:
-        raise ValueError(f"{where}: query and key vectors must have the same size, got {query.shape[-1]} and "
-                         f"{key.shape[-1]}")
+        raise ValueError(
+            f"{where}: query and key vectors must have the same size, got {query.shape[-1]} and {key.shape[-1]}"
+        )
     if key.shape[-2] != value.shape[-2]:
-        raise ValueError(f"{where}: key and value must have the same length, got {key.shape[-2]} and "
-                         f"{value.shape[-2]}")
+        raise ValueError(f"{where}: key and value must have the same length, got {key.shape[-2]} and {value.shape[-2]}")
     scores = query @ key.transpose(-2, -1) / math.sqrt(query.shape[-1])  # [..., T, S]
     _check_mask(mask, scores.shape, where)
     if mask is not None:
@@ -138,8 +161,10 @@ class MultiHeadAttention(nn.Module):
         _check_int("num_heads", num_heads)
         _check_dropout(dropout)
         if d_model % num_heads:
-            raise ValueError(f"d_model ({d_model}) must be divisible by num_heads ({num_heads}): each head gets "
-                             "d_model / num_heads dimensions")
+            raise ValueError(
+                f"d_model ({d_model}) must be divisible by num_heads ({num_heads}): each head gets "
+                "d_model / num_heads dimensions"
+            )
         self.d_model, self.num_heads, self.d_head, self.dropout = d_model, num_heads, d_model // num_heads, dropout
         self.q_proj = nn.Linear(d_model, d_model)
         self.k_proj = nn.Linear(d_model, d_model)
@@ -168,26 +193,34 @@ class MultiHeadAttention(nn.Module):
         for name, t in (("query", query), ("key", key), ("value", value)):
             _check_tensor(name, t, 3, where)
             if t.shape[-1] != self.d_model:
-                raise ValueError(f"{where}: {name} must be [batch, length, d_model={self.d_model}], got "
-                                 f"{list(t.shape)}")
+                raise ValueError(
+                    f"{where}: {name} must be [batch, length, d_model={self.d_model}], got {list(t.shape)}"
+                )
         if not query.shape[0] == key.shape[0] == value.shape[0] or key.shape[1] != value.shape[1]:
-            raise ValueError(f"{where}: query {list(query.shape)}, key {list(key.shape)} and value "
-                             f"{list(value.shape)} must share the batch, and key and value the length")
+            raise ValueError(
+                f"{where}: query {list(query.shape)}, key {list(key.shape)} and value "
+                f"{list(value.shape)} must share the batch, and key and value the length"
+            )
         k, v = self.project_kv(key, value)  # [batch, heads, S, d_head]
         return self.attend(query, k, v, mask)
 
     @torch.no_grad()
-    def load_torch_weights(self, mha: nn.MultiheadAttention) -> "MultiHeadAttention":
+    def load_torch_weights(self, mha: nn.MultiheadAttention) -> MultiHeadAttention:
         """Copy the weights of a ``torch.nn.MultiheadAttention(d_model, num_heads, batch_first=True)``."""
         if not isinstance(mha, nn.MultiheadAttention):
             raise TypeError(f"mha must be a torch.nn.MultiheadAttention, got {type(mha).__name__}")
-        if (mha.embed_dim, mha.num_heads) != (self.d_model, self.num_heads) or mha.in_proj_weight is None \
-                or mha.in_proj_bias is None:
-            raise ValueError(f"mha must have embed_dim={self.d_model}, num_heads={self.num_heads} and biases, with "
-                             "the same size for queries, keys and values")
+        if (
+            (mha.embed_dim, mha.num_heads) != (self.d_model, self.num_heads)
+            or mha.in_proj_weight is None
+            or mha.in_proj_bias is None
+        ):
+            raise ValueError(
+                f"mha must have embed_dim={self.d_model}, num_heads={self.num_heads} and biases, with "
+                "the same size for queries, keys and values"
+            )
         for i, proj in enumerate((self.q_proj, self.k_proj, self.v_proj)):
-            proj.weight.copy_(mha.in_proj_weight[i * self.d_model:(i + 1) * self.d_model])
-            proj.bias.copy_(mha.in_proj_bias[i * self.d_model:(i + 1) * self.d_model])
+            proj.weight.copy_(mha.in_proj_weight[i * self.d_model : (i + 1) * self.d_model])
+            proj.bias.copy_(mha.in_proj_bias[i * self.d_model : (i + 1) * self.d_model])
         self.out_proj.weight.copy_(mha.out_proj.weight)
         self.out_proj.bias.copy_(mha.out_proj.bias)
         return self
@@ -254,8 +287,9 @@ class DecoderLayer(nn.Module):
         x, cross_weights = self._rest(x, cross_k, cross_v, src_mask)
         return x, self_weights, cross_weights
 
-    def step(self, x: torch.Tensor, cache: tuple | None, cross_k: torch.Tensor, cross_v: torch.Tensor,
-             src_mask: torch.Tensor):
+    def step(
+        self, x: torch.Tensor, cache: tuple | None, cross_k: torch.Tensor, cross_v: torch.Tensor, src_mask: torch.Tensor
+    ):
         """One new position ``x [batch, 1, d]``; ``cache = (k, v)`` of the previous positions,
         ``[batch, heads, t, d_head]`` each (or None at the first step). Returns ``(x, new cache, cross weights)``."""
         h = self.norm1(x)
@@ -308,19 +342,21 @@ class TransformerState(NamedTuple):
         if index.numel() and (int(index.min()) < 0 or int(index.max()) >= self.batch_size):
             raise ValueError(f"index holds rows outside 0..{self.batch_size - 1}")
 
-    def select(self, index: torch.Tensor) -> "TransformerState":
+    def select(self, index: torch.Tensor) -> TransformerState:
         """The state of rows ``index`` in that order (rows may repeat), as beam search needs."""
         self._check_index(index)
         return TransformerState(*(_select_rows(value, index) for value in self))
 
-    def reorder(self, index: torch.Tensor) -> "TransformerState":
+    def reorder(self, index: torch.Tensor) -> TransformerState:
         """``select(index)`` for an index that only moves rows among rows of the same source (one input's beam
         hypotheses): those share ``memory``, ``src_mask`` and ``cross_kv``, so only the cache and the tokens
         are reordered."""
         self._check_index(index)
         if index.numel() != self.batch_size:
-            raise ValueError(f"reorder keeps the number of rows ({self.batch_size}), got an index of {index.numel()}; "
-                             "use select to copy rows into a new batch")
+            raise ValueError(
+                f"reorder keeps the number of rows ({self.batch_size}), got an index of {index.numel()}; "
+                "use select to copy rows into a new batch"
+            )
         return self._replace(self_kv=_select_rows(self.self_kv, index), tokens=_select_rows(self.tokens, index))
 
 
@@ -343,8 +379,9 @@ class PositionalEncoding(nn.Module):
         if self.positions is not None:
             end = start + embedded.shape[1]
             if end > self.max_len:
-                raise ValueError(f"position {end - 1} is beyond max_len={self.max_len}; build the model with a "
-                                 "larger max_len")
+                raise ValueError(
+                    f"position {end - 1} is beyond max_len={self.max_len}; build the model with a larger max_len"
+                )
             x = x + self.table[start:end]  # [length, d_model], broadcast over the batch
         return F.dropout(x, self.dropout, self.training)  # [batch, length, d_model]
 
@@ -398,13 +435,27 @@ class TransformerSeq2Seq(_Seq2SeqBase):
     * ``max_len``: the longest source or target (plus one) the position table covers.
     """
 
-    def __init__(self, vocab_size: int, d_model: int = 64, num_heads: int = 4, num_layers: int = 2,
-                 d_ff: int = 256, dropout: float = 0.0, max_len: int = 512, positions: str | None = "sinusoidal",
-                 mark_end: bool = True):
+    def __init__(
+        self,
+        vocab_size: int,
+        d_model: int = 64,
+        num_heads: int = 4,
+        num_layers: int = 2,
+        d_ff: int = 256,
+        dropout: float = 0.0,
+        max_len: int = 512,
+        positions: str | None = "sinusoidal",
+        mark_end: bool = True,
+    ):
         super().__init__()
         _check_vocab_size(vocab_size)
-        for name, value in (("d_model", d_model), ("num_heads", num_heads), ("num_layers", num_layers),
-                            ("d_ff", d_ff), ("max_len", max_len)):
+        for name, value in (
+            ("d_model", d_model),
+            ("num_heads", num_heads),
+            ("num_layers", num_layers),
+            ("d_ff", d_ff),
+            ("max_len", max_len),
+        ):
             _check_int(name, value)
         _check_dropout(dropout)
         if positions not in ("sinusoidal", None):
@@ -412,8 +463,10 @@ class TransformerSeq2Seq(_Seq2SeqBase):
         if not isinstance(mark_end, bool):
             raise TypeError(f"mark_end must be True or False, got {mark_end!r}")
         if d_model % num_heads:
-            raise ValueError(f"d_model ({d_model}) must be divisible by num_heads ({num_heads}): each head gets "
-                             "d_model / num_heads dimensions")
+            raise ValueError(
+                f"d_model ({d_model}) must be divisible by num_heads ({num_heads}): each head gets "
+                "d_model / num_heads dimensions"
+            )
         if positions is not None and d_model % 2:
             raise ValueError(f"d_model must be even for sinusoidal positions, got {d_model}")
         self.d_model, self.num_heads, self.num_layers = d_model, num_heads, num_layers
@@ -490,8 +543,14 @@ class TransformerSeq2Seq(_Seq2SeqBase):
         new_state = state._replace(self_kv=tuple(new_caches), tokens=tokens)
         return logits, new_state, cross[:, :, 0].mean(dim=1)  # attention: [batch, src_len]
 
-    def forward(self, src: torch.Tensor, src_lengths: torch.Tensor, tgt: torch.Tensor,
-                teacher_forcing_ratio: float = 1.0, return_attention: bool = False):
+    def forward(
+        self,
+        src: torch.Tensor,
+        src_lengths: torch.Tensor,
+        tgt: torch.Tensor,
+        teacher_forcing_ratio: float = 1.0,
+        return_attention: bool = False,
+    ):
         # src: [batch, src_len], src_lengths: [batch], tgt: [batch, tgt_len] ending in EOS
         logits, attention = self._run(src, src_lengths, tgt, teacher_forcing_ratio)
         return (logits, attention) if return_attention else logits
@@ -508,5 +567,8 @@ class TransformerSeq2Seq(_Seq2SeqBase):
             _, self_weights, cross_weights = self._decode(shift_right(tgt), state)
         finally:
             self.train(was_training)
-        return {"encoder self-attention": encoder_weights, "decoder self-attention": self_weights,
-                "cross-attention": cross_weights}
+        return {
+            "encoder self-attention": encoder_weights,
+            "decoder self-attention": self_weights,
+            "cross-attention": cross_weights,
+        }

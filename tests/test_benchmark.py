@@ -156,3 +156,19 @@ def test_every_lesson_has_headlines_naming_its_own_variables(path):
         for name in names - set(dir(builtins)):
             assert re.search(rf"\b{re.escape(name)}\b", code), \
                 f"HEADLINES[{path.stem!r}] {label!r} reads {name!r}, which {path.name} never defines"
+
+
+def test_transformer_targets_read_lesson_08s_headlines():
+    def lesson_08(min_bucket, speedup):
+        return bench.LessonResult("08_transformer", "ok", 100.0, 500.0, (1, 1.0), {
+            "Transformer min bucket": {"value": min_bucket, "fmt": "pct"},
+            "KV cache speed-up at length 30": {"value": speedup, "fmt": "x"}})
+
+    def status(lessons):
+        rows = {t: (m, s) for t, m, s in bench.targets(lessons, [], course_complete=False, quick=False)}
+        return (rows["Transformer >= 99% in every bucket up to 30"],
+                rows["KV cache >= 3x faster than recomputing, length 30"])
+
+    assert status([lesson_08(0.995, 5.2)]) == (("99.5%", "met"), ("5.2x", "met"))
+    assert status([lesson_08(0.98, 2.5)]) == (("98.0%", "missed"), ("2.5x", "missed"))
+    assert status([bench.LessonResult("08_transformer", "missing")]) == (("n/a", "n/a"), ("n/a", "n/a"))

@@ -13,8 +13,15 @@ from seq2seq_helpers.data import EOS, PAD, SOS, pad_sequences
 from seq2seq_helpers.decoding import beam_search, beam_search_reference, greedy_decode, sequence_log_probs
 from seq2seq_helpers.models import lengths_to_mask
 from seq2seq_helpers.training import masked_cross_entropy, stepwise_loss
-from seq2seq_helpers.transformer import (DecoderLayer, MultiHeadAttention, TransformerSeq2Seq, TransformerState,
-                                         causal_mask, scaled_dot_product_attention, sinusoidal_positions)
+from seq2seq_helpers.transformer import (
+    DecoderLayer,
+    MultiHeadAttention,
+    TransformerSeq2Seq,
+    TransformerState,
+    causal_mask,
+    scaled_dot_product_attention,
+    sinusoidal_positions,
+)
 
 VOCAB = 11  # PAD, SOS, EOS + 8 data tokens
 ATOL = 1e-5
@@ -88,8 +95,9 @@ def test_multi_head_attention_equals_torch_multihead_attention(masked):
     lengths = torch.tensor([6, 2, 4])
     mask = lengths_to_mask(lengths, 6)
     out, weights = mine(query, memory, memory, mask[:, None, None, :] if masked else None)
-    ref, ref_weights = torch_mha(query, memory, memory, key_padding_mask=~mask if masked else None,
-                                 average_attn_weights=False)  # PyTorch's padding mask is True = ignore
+    ref, ref_weights = torch_mha(
+        query, memory, memory, key_padding_mask=~mask if masked else None, average_attn_weights=False
+    )  # PyTorch's padding mask is True = ignore
     assert torch.allclose(out, ref, atol=ATOL) and torch.allclose(weights, ref_weights, atol=ATOL)
     if masked:
         assert torch.all(weights[1, :, :, 2:] == 0)
@@ -137,15 +145,15 @@ def test_padding_invariance(batch):
         logits, attention = model(src, src_lengths, tgt, return_attention=True)
         for i in range(3):
             n, m = int(src_lengths[i]), int((tgt[i] != PAD).sum())
-            wide = F.pad(src[i:i + 1, :n], (0, 5), value=PAD)  # alone, with much more padding
-            alone, alone_attention = model(wide, src_lengths[i:i + 1], tgt[i:i + 1, :m], return_attention=True)
+            wide = F.pad(src[i : i + 1, :n], (0, 5), value=PAD)  # alone, with much more padding
+            alone, alone_attention = model(wide, src_lengths[i : i + 1], tgt[i : i + 1, :m], return_attention=True)
             assert torch.allclose(alone[0], logits[i, :m], atol=ATOL)
-            assert torch.allclose(alone_attention[0, :, :n + 1], attention[i, :m, :n + 1], atol=ATOL)
-            assert torch.all(attention[i, :, n + 1:] == 0), "padding (after the end marker) gets exactly zero weight"
+            assert torch.allclose(alone_attention[0, :, : n + 1], attention[i, :m, : n + 1], atol=ATOL)
+            assert torch.all(attention[i, :, n + 1 :] == 0), "padding (after the end marker) gets exactly zero weight"
     together = greedy_decode(model, src, src_lengths, max_len=9)
     for i in range(3):
         n = int(src_lengths[i])
-        alone = greedy_decode(model, src[i:i + 1, :n], src_lengths[i:i + 1], max_len=9)
+        alone = greedy_decode(model, src[i : i + 1, :n], src_lengths[i : i + 1], max_len=9)
         width = alone.tokens.shape[1]
         assert torch.equal(alone.tokens[0], together.tokens[i, :width])
         assert torch.all(together.tokens[i, width:] == PAD)
@@ -198,7 +206,7 @@ def test_beam_width_one_is_greedy_and_beam_equals_the_reference(batch, seed):
         n = int(src_lengths[i])
         ref = beam_search_reference(model, src[i, :n], n, beam_size=3, max_len=9)
         for j, hyp in enumerate(ref):
-            assert wide.tokens[i, j, :len(hyp.tokens)].tolist() == hyp.tokens
+            assert wide.tokens[i, j, : len(hyp.tokens)].tolist() == hyp.tokens
             assert wide.log_probs[i, j].item() == pytest.approx(hyp.log_prob, abs=1e-4)
 
 
@@ -255,7 +263,7 @@ def test_decoder_layer_step_equals_its_forward():
     full, _, _ = layer(x, k, v, mask)
     cache = None
     for t in range(5):
-        out, cache, _ = layer.step(x[:, t:t + 1], cache, k, v, mask)
+        out, cache, _ = layer.step(x[:, t : t + 1], cache, k, v, mask)
         assert torch.allclose(out[:, 0], full[:, t], atol=ATOL)
     assert cache[0].shape == (2, 4, 5, 4)
 
@@ -389,8 +397,9 @@ def test_plot_attention_heads_draws_one_panel_per_layer_and_head(batch):
 
     src, src_lengths, tgt = batch
     maps = make_model(seed=14).attention_maps(src[:1], src_lengths[:1], tgt[:1])
-    fig = plot_attention_heads([w[0] for w in maps["cross-attention"]], list("fedcba") + ["<eos>"],
-                               list("abcdef") + ["<eos>"], title="cross")
+    fig = plot_attention_heads(
+        [w[0] for w in maps["cross-attention"]], list("fedcba") + ["<eos>"], list("abcdef") + ["<eos>"], title="cross"
+    )
     assert len(fig.axes) == 2 * 4 and fig.axes[0].get_title() == "head 0"
     image = fig.axes[5].get_images()[0].get_array()
     assert image.shape == (7, 7) and abs(float(image[2].sum()) - 1.0) < 1e-5
