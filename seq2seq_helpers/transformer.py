@@ -176,8 +176,9 @@ class MultiHeadAttention(nn.Module):
         return x.view(x.shape[0], x.shape[1], self.num_heads, self.d_head).transpose(1, 2)
 
     def project_kv(self, key: torch.Tensor, value: torch.Tensor):
-        """Keys and values split into heads, ``[B, heads, S, d_head]`` each: what a decoder caches."""
-        return self.split_heads(self.k_proj(key)), self.split_heads(self.v_proj(value))
+        """Keys and values split into heads, ``[B, heads, S, d_head]`` each: what a decoder caches. Contiguous, so
+        attending to them at every step does not copy them again."""
+        return self.split_heads(self.k_proj(key)).contiguous(), self.split_heads(self.v_proj(value)).contiguous()
 
     def attend(self, query: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None = None):
         """Attention of ``query [B,T,d]`` (projected here) over already projected ``k, v [B,heads,S,d_head]``."""
