@@ -262,3 +262,40 @@ def plot_beam_tree(history, itos, best=None, upto_step: int | None = None, ax=No
         ax.spines[side].set_visible(False)
     fig.tight_layout()
     return fig
+
+
+def plot_attention_heads(layers, query_tokens, key_tokens, title: str | None = None, query_label: str = "query",
+                         key_label: str = "key"):
+    """A grid of attention heatmaps: one row per layer, one column per head (lesson 08).
+
+    ``layers``: a list (one entry per layer) of ``[heads, query_len, key_len]`` weights for ONE example (tensors
+    or nested lists; padded rows/columns beyond the token lists are cut). Returns the figure.
+    """
+    import numpy as np
+
+    if isinstance(layers, (str, bytes)) or not hasattr(layers, "__len__") or not len(layers):
+        raise ValueError("layers must be a non-empty list of [heads, query_len, key_len] weights, one per layer")
+    grids = [np.asarray(w.detach().cpu() if hasattr(w, "detach") else w, dtype=float) for w in layers]
+    if any(g.ndim != 3 for g in grids) or len({g.shape[0] for g in grids}) != 1:
+        raise ValueError(f"every layer must be [heads, query_len, key_len] with the same number of heads, got shapes "
+                         f"{[list(g.shape) for g in grids]}")
+    query_tokens, key_tokens = list(query_tokens), list(key_tokens)
+    heads = grids[0].shape[0]
+    fig, axes = plt.subplots(len(grids), heads, figsize=(2.3 * heads + 0.6, 2.2 * len(grids) + 0.6), squeeze=False)
+    for layer, grid in enumerate(grids):
+        for head in range(heads):
+            ax = axes[layer][head]
+            ax.imshow(grid[head, : len(query_tokens), : len(key_tokens)], cmap="Blues", vmin=0.0, vmax=1.0,
+                      aspect="auto")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if layer == 0:
+                ax.set_title(f"head {head}", fontsize=9)
+            if head == 0:
+                ax.set_ylabel(f"layer {layer}\n{query_label}", fontsize=9)
+            if layer == len(grids) - 1:
+                ax.set_xlabel(key_label, fontsize=9)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig

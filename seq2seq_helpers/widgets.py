@@ -285,3 +285,66 @@ def translation_explorer(translate: Callable, choices=None, value: str = "", cho
     demo.controls = controls
     demo.show = show  # lets a test (or a curious learner) drive the widget without a browser
     return demo
+
+
+def attention_heads_browser(maps, src_tokens, out_tokens, in_tokens=None) -> widgets.VBox:
+    """Pick an attention (encoder self-attention, decoder self-attention, cross-attention), a layer and a head,
+    and see its heatmap for one example (lesson 08).
+
+    ``maps``: ``{kind: [per layer: weights [heads, query_len, key_len]]}`` for ONE example, e.g. row ``b`` of
+    ``TransformerSeq2Seq.attention_maps``; ``src_tokens``: the encoder positions' tokens; ``out_tokens``: what
+    the decoder writes at each step; ``in_tokens``: what it reads (default ``<sos>`` then ``out_tokens[:-1]``).
+    Kinds whose name says "encoder" are drawn source x source, "decoder self" output x input, the rest
+    output x source. Uses ``Dropdown``, ``IntSlider``, ``HTML`` and ``Output`` (ipywidgets 7.7 and 8).
+    """
+    import matplotlib.pyplot as plt
+
+    from .plots import plot_attention
+
+    if not isinstance(maps, dict) or not maps:
+        raise ValueError("maps must be a non-empty dict {kind: [weights [heads, query_len, key_len] per layer]}")
+    for kind, layers in maps.items():
+        if isinstance(layers, (str, bytes)) or not hasattr(layers, "__len__") or not len(layers):
+            raise ValueError(f"maps[{kind!r}] must be a non-empty list with one [heads, query, key] entry per layer")
+    src_tokens, out_tokens = list(src_tokens), list(out_tokens)
+    in_tokens = ["<sos>"] + out_tokens[:-1] if in_tokens is None else list(in_tokens)
+    kinds = list(maps)
+    kind = widgets.Dropdown(options=kinds, value=kinds[0], description="attention")
+    layer = widgets.IntSlider(value=0, min=0, max=len(maps[kinds[0]]) - 1, description="layer",
+                              continuous_update=False)
+    head = widgets.IntSlider(value=0, min=0, max=len(maps[kinds[0]][0]) - 1, description="head",
+                             continuous_update=False)
+    note = widgets.HTML()
+    out = widgets.Output()
+
+    def axes_tokens(name: str):
+        if "encoder" in name:
+            return src_tokens, src_tokens, "source (keys)", "source (queries)"
+        if "decoder self" in name:
+            return out_tokens, in_tokens, "decoder input (keys)", "output (decoder steps)"
+        return out_tokens, src_tokens, "source (encoder positions)", "output (decoder steps)"
+
+    def draw(*_):
+        layers = maps[kind.value]
+        layer.max = len(layers) - 1
+        head.max = len(layers[min(layer.value, layer.max)]) - 1
+        weights = layers[min(layer.value, layer.max)][min(head.value, head.max)]
+        rows, cols, xlabel, ylabel = axes_tokens(kind.value)
+        matrix = [[float(w) for w in list(row)[: len(cols)]] for row in list(weights)[: len(rows)]]
+        r, c = max(((i, j) for i in range(len(matrix)) for j in range(len(matrix[i]))), key=lambda ij: matrix[ij[0]][ij[1]])
+        note.value = (f"{html.escape(kind.value)}, layer {layer.value}, head {head.value}: the strongest weight, "
+                      f"<b>{matrix[r][c]:.2f}</b>, goes from <b>{html.escape(str(rows[r]))}</b> (row {r}) to "
+                      f"<b>{html.escape(str(cols[c]))}</b> (column {c})")
+        with out:
+            out.clear_output(wait=True)
+            fig = plot_attention(weights, cols, rows, title=f"{kind.value}, layer {layer.value}, head {head.value}")
+            fig.axes[0].set(xlabel=xlabel, ylabel=ylabel)
+            plt.show()
+            plt.close(fig)
+
+    for control in (kind, layer, head):
+        control.observe(draw, names="value")
+    draw()
+    demo = widgets.VBox([widgets.HBox([kind, layer, head]), note, out])
+    demo.controls = {"kind": kind, "layer": layer, "head": head}
+    return demo

@@ -215,3 +215,29 @@ def test_the_benchmark_runs_a_lesson_in_its_folder_given_a_relative_path(tmp_pat
     result = run_lesson(Path("lessons") / "01_fake.ipynb", [("in its folder", f"here == {str(folder)!r}", "num")])
     assert result.ok, result.status
     assert result.value("in its folder") == 1.0, result.headlines
+
+
+def test_transformer_targets_read_lesson_08s_headlines():
+    def lesson_08(min_bucket, speedup):
+        return LessonResult(
+            "08_transformer",
+            "ok",
+            100.0,
+            500.0,
+            (1, 1.0),
+            {
+                "Transformer min bucket": {"value": min_bucket, "fmt": "pct"},
+                "KV cache speed-up at length 30": {"value": speedup, "fmt": "x"},
+            },
+        )
+
+    def status(lessons):
+        rows = {t: (m, s) for t, m, s in course_targets(lessons, [], course_complete=False, quick=False)}
+        return (
+            rows["Transformer >= 99% in every bucket up to 30"],
+            rows["KV cache >= 3x faster than recomputing, length 30"],
+        )
+
+    assert status([lesson_08(0.995, 5.2)]) == (("99.5%", "met"), ("5.2x", "met"))
+    assert status([lesson_08(0.98, 2.5)]) == (("98.0%", "missed"), ("2.5x", "missed"))
+    assert status([LessonResult("08_transformer", "missing")]) == (("n/a", "n/a"), ("n/a", "n/a"))

@@ -131,6 +131,9 @@ WIDGET_SAMPLES = {
                              "-0.1), (text, -2.0)], 'src_tokens': list(text), 'out_tokens': list(text.upper()) + ['<eos>'], "
                              "'weights': [[1.0 / len(text)] * len(text)] * (len(text) + 1)}, choices=['en_US', 'fr_FR'], "
                              "value='abc')"),
+    "attention_heads_browser": ("attention_heads_browser({'encoder self-attention': [[[[0.6, 0.4], [0.3, 0.7]], "
+                                "[[0.5, 0.5], [0.9, 0.1]]]], 'cross-attention': [[[[0.1, 0.9], [0.8, 0.2], [0.5, 0.5]], "
+                                "[[0.5, 0.5], [0.4, 0.6], [0.5, 0.5]]]] * 2}, list('ab'), ['b', 'a', '<eos>'])"),
 }
 
 

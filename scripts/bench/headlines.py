@@ -47,6 +47,15 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
         ("attention on the month name", "month_focus", "pct"),
         ("training time", "history.elapsed_s", "s"),
     ],
+    "08_transformer": [
+        ("Transformer min bucket", "min(transformer_buckets.values())", "pct"),
+        ("BiLSTM + attention min bucket", "min(bilstm_buckets.values())", "pct"),
+        ("Transformer time to 99%", "time_to(transformer_history)", "s"),
+        ("BiLSTM + attention time to 99%", "time_to(bilstm_history)", "s"),
+        ("time to 99%, Transformer / BiLSTM", "time_ratio", "x"),
+        ("KV cache speed-up at length 30", "cache_speedup", "x"),
+        ("Transformer on unseen lengths 31-33", 'transformer_long["31-33"]', "pct"),
+    ],
 }
 
 MARKER = "__BENCHMARK_HEADLINES__"

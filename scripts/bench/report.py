@@ -124,6 +124,14 @@ def targets(lessons: list[LessonResult], micro: list[Paired], course_complete: b
         min_accuracy=0.97,
     )
 
+    transformer = _lesson(lessons, "08")
+    for label, limit, text, fmt in (
+        ("Transformer min bucket", 0.99, "Transformer >= 99% in every bucket up to 30", "pct"),
+        ("KV cache speed-up at length 30", 3.0, "KV cache >= 3x faster than recomputing, length 30", "x"),
+    ):
+        value = transformer.value(label) if transformer else None
+        rows.append((text, format_value(value, fmt) if value is not None else "n/a", _status(value, ">=", limit)))
+
     by_name = {p.name.split(",")[0]: p for p in micro}
     for key, limit, text in (
         ("training", 30, "batched vs per-example training >= 30x"),

@@ -1,0 +1,506 @@
+"""Unit and property tests for seq2seq_helpers.transformer: attention against PyTorch's own, masks that give
+exactly zero weight, the KV cache against recomputation, padding invariance, teacher forcing against a step
+loop, the decoders of decoding.py used unchanged, and the errors a learner meets. Tiny models, a few seconds."""
+
+import math
+from pathlib import Path
+
+import pytest
+import torch
+import torch.nn.functional as F
+from references import beam_search_reference
+from torch import nn
+
+from seq2seq_helpers.data import EOS, PAD, SOS, pad_sequences
+from seq2seq_helpers.decoding import beam_search, greedy_decode, sequence_log_probs
+from seq2seq_helpers.models import lengths_to_mask
+from seq2seq_helpers.training import masked_cross_entropy, stepwise_loss
+from seq2seq_helpers.transformer import (
+    DecoderLayer,
+    MultiHeadAttention,
+    TransformerSeq2Seq,
+    TransformerState,
+    causal_mask,
+    scaled_dot_product_attention,
+    sinusoidal_positions,
+)
+
+VOCAB = 11  # PAD, SOS, EOS + 8 data tokens
+ATOL = 1e-5
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def make_model(seed=0, **kw):
+    torch.manual_seed(seed)
+    kw = {"d_model": 16, "num_heads": 4, "num_layers": 2, "d_ff": 32, "max_len": 64, **kw}
+    model = TransformerSeq2Seq(VOCAB, **kw).eval()
+    with torch.no_grad():  # a random model with confident, varied predictions (not always the same token)
+        model.decoder.out.weight.mul_(8.0)
+    return model
+
+
+@pytest.fixture
+def batch():
+    sources = [[3, 4, 5, 6, 7, 8], [9, 3], [5, 5, 6, 10]]
+    src, src_lengths = pad_sequences(sources)
+    tgt, _ = pad_sequences([s[::-1] + [EOS] for s in sources])
+    return src, src_lengths, tgt
+
+
+# ------------------------------------------------------------------------------------------ pieces
+
+
+def test_scaled_dot_product_attention_equals_pytorchs_and_masks_exactly():
+    torch.manual_seed(0)
+    q, k, v = torch.randn(2, 3, 5, 8), torch.randn(2, 3, 7, 8), torch.randn(2, 3, 7, 4)
+    mask = lengths_to_mask(torch.tensor([7, 3]), 7)[:, None, None, :]  # [2, 1, 1, 7]
+    out, weights = scaled_dot_product_attention(q, k, v, mask)
+    assert out.shape == (2, 3, 5, 4) and weights.shape == (2, 3, 5, 7)
+    assert torch.allclose(out, F.scaled_dot_product_attention(q, k, v, attn_mask=mask), atol=ATOL)
+    assert torch.all(weights[1, :, :, 3:] == 0), "padded keys must get exactly zero weight"
+    assert torch.allclose(weights.sum(-1), torch.ones(2, 3, 5))
+    manual = (q @ k.transpose(-2, -1) / math.sqrt(8)).softmax(-1)
+    assert torch.allclose(scaled_dot_product_attention(q, k, v)[1], manual, atol=ATOL)  # the 1/sqrt(d) scale
+
+
+def test_causal_mask_and_future_positions_get_zero_weight():
+    assert torch.equal(causal_mask(3), torch.tensor([[1, 0, 0], [1, 1, 0], [1, 1, 1]], dtype=torch.bool))
+    torch.manual_seed(1)
+    x = torch.randn(2, 6, 8)
+    _, weights = scaled_dot_product_attention(x, x, x, causal_mask(6))
+    assert torch.all(weights.triu(diagonal=1) == 0) and torch.all(weights.diagonal(dim1=-2, dim2=-1) > 0)
+
+
+def test_sinusoidal_positions_formula():
+    table = sinusoidal_positions(50, 8)
+    assert table.shape == (50, 8)
+    p, i = 7, 2  # PE[p, 2i] = sin(p / 10000^(2i/d)), PE[p, 2i+1] = cos(...)
+    angle = p / 10000 ** (2 * i / 8)
+    assert table[p, 2 * i].item() == pytest.approx(math.sin(angle), abs=1e-6)
+    assert table[p, 2 * i + 1].item() == pytest.approx(math.cos(angle), abs=1e-6)
+    assert torch.equal(table[0, 0::2], torch.zeros(4)) and torch.equal(table[0, 1::2], torch.ones(4))
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_multi_head_attention_equals_torch_multihead_attention(masked):
+    torch.manual_seed(2)
+    torch_mha = nn.MultiheadAttention(16, 4, batch_first=True).eval()
+    mine = MultiHeadAttention(16, 4).load_torch_weights(torch_mha)
+    query, memory = torch.randn(3, 5, 16), torch.randn(3, 6, 16)
+    lengths = torch.tensor([6, 2, 4])
+    mask = lengths_to_mask(lengths, 6)
+    out, weights = mine(query, memory, memory, mask[:, None, None, :] if masked else None)
+    ref, ref_weights = torch_mha(
+        query, memory, memory, key_padding_mask=~mask if masked else None, average_attn_weights=False
+    )  # PyTorch's padding mask is True = ignore
+    assert torch.allclose(out, ref, atol=ATOL) and torch.allclose(weights, ref_weights, atol=ATOL)
+    if masked:
+        assert torch.all(weights[1, :, :, 2:] == 0)
+
+
+# ------------------------------------------------------------------------------------------ the model
+
+
+def test_cached_decoding_equals_recomputing_the_prefix(batch):
+    src, src_lengths, _ = batch
+    model = make_model()
+    cached = greedy_decode(model, src, src_lengths, max_len=9)
+    model.use_cache = False
+    recomputed = greedy_decode(model, src, src_lengths, max_len=9)
+    assert len(set(cached.tokens.flatten().tolist())) > 2, "the test model should write varied tokens"
+    assert torch.equal(cached.tokens, recomputed.tokens) and torch.equal(cached.lengths, recomputed.lengths)
+    assert torch.allclose(cached.log_probs, recomputed.log_probs, atol=ATOL)
+    assert torch.allclose(cached.attention, recomputed.attention, atol=ATOL)
+
+
+def test_cache_grows_one_position_per_step_and_steps_equal_teacher_forcing(batch):
+    src, src_lengths, tgt = batch
+    model = make_model(seed=3)
+    with torch.no_grad():
+        logits, attention = model(src, src_lengths, tgt, return_attention=True)  # [3, T, vocab], [3, T, S + 1]
+        state = model.encode(src, src_lengths)
+        prev = torch.full((3,), SOS)
+        for t in range(tgt.shape[1]):
+            step_logits, state, step_attention = model.decode_step(prev, state)
+            assert len(state.self_kv) == 2 and state.self_kv[0][0].shape == (3, 4, t + 1, 4)
+            assert state.tokens.shape == (3, t + 1)
+            assert torch.allclose(step_logits, logits[:, t], atol=ATOL), f"step {t} differs from teacher forcing"
+            assert torch.allclose(step_attention, attention[:, t], atol=ATOL)
+            prev = tgt[:, t]
+    batch_obj = type("B", (), {"src": src, "src_lengths": src_lengths, "tgt": tgt})
+    with torch.no_grad():
+        assert torch.allclose(stepwise_loss(model, batch_obj), masked_cross_entropy(logits, tgt), atol=ATOL)
+
+
+def test_padding_invariance(batch):
+    """A row's logits, attention and decoded tokens do not depend on the other rows or on extra padding."""
+    src, src_lengths, tgt = batch
+    model = make_model(seed=4)
+    with torch.no_grad():
+        logits, attention = model(src, src_lengths, tgt, return_attention=True)
+        for i in range(3):
+            n, m = int(src_lengths[i]), int((tgt[i] != PAD).sum())
+            wide = F.pad(src[i : i + 1, :n], (0, 5), value=PAD)  # alone, with much more padding
+            alone, alone_attention = model(wide, src_lengths[i : i + 1], tgt[i : i + 1, :m], return_attention=True)
+            assert torch.allclose(alone[0], logits[i, :m], atol=ATOL)
+            assert torch.allclose(alone_attention[0, :, : n + 1], attention[i, :m, : n + 1], atol=ATOL)
+            assert torch.all(attention[i, :, n + 1 :] == 0), "padding (after the end marker) gets exactly zero weight"
+    together = greedy_decode(model, src, src_lengths, max_len=9)
+    for i in range(3):
+        n = int(src_lengths[i])
+        alone = greedy_decode(model, src[i : i + 1, :n], src_lengths[i : i + 1], max_len=9)
+        width = alone.tokens.shape[1]
+        assert torch.equal(alone.tokens[0], together.tokens[i, :width])
+        assert torch.all(together.tokens[i, width:] == PAD)
+
+
+def test_changing_a_future_target_token_changes_no_earlier_logit(batch):
+    src, src_lengths, tgt = batch
+    model = make_model(seed=5)
+    changed = tgt.clone()
+    changed[:, 2] = 3 + (changed[:, 2] - 2) % 8  # another data token at position 2
+    with torch.no_grad():
+        a, b = model(src, src_lengths, tgt), model(src, src_lengths, changed)
+    assert torch.allclose(a[:, :3], b[:, :3], atol=ATOL), "the decoder must not see the future (causal mask)"
+    assert not torch.allclose(a[:, 3:], b[:, 3:], atol=ATOL)
+
+
+def test_encoder_self_attention_ignores_padding_and_returns_every_map(batch):
+    src, src_lengths, tgt = batch
+    maps = make_model(seed=6).attention_maps(src, src_lengths, tgt)
+    assert set(maps) == {"encoder self-attention", "decoder self-attention", "cross-attention"}
+    enc, self_attn, cross = maps["encoder self-attention"], maps["decoder self-attention"], maps["cross-attention"]
+    assert len(enc) == len(self_attn) == len(cross) == 2
+    assert enc[0].shape == (3, 4, 7, 7) and self_attn[0].shape == (3, 4, 7, 7) and cross[0].shape == (3, 4, 7, 7)
+    assert torch.all(enc[1][1, :, :, 3:] == 0)  # source 1 has 2 tokens + the end marker
+    assert torch.all(self_attn[0].triu(diagonal=1) == 0)
+
+
+def test_without_positions_the_encoder_cannot_tell_the_order():
+    model = make_model(seed=7, positions=None, mark_end=False)
+    src = torch.tensor([[3, 4, 5, 6], [6, 5, 4, 3]])
+    lengths = torch.tensor([4, 4])
+    with torch.no_grad():
+        state = model.encode(src, lengths)
+        logits, _, _ = model.decode_step(torch.full((2,), SOS), state)
+    assert torch.allclose(logits[0], logits[1], atol=ATOL), "a permuted source must give the same prediction"
+    assert torch.allclose(state.memory[0], state.memory[1].flip(0), atol=ATOL)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_beam_width_one_is_greedy_and_beam_equals_the_reference(batch, seed):
+    src, src_lengths, _ = batch
+    model = make_model(seed=seed)
+    greedy = greedy_decode(model, src, src_lengths, max_len=9)
+    beam = beam_search(model, src, src_lengths, beam_size=1, max_len=9)
+    width = greedy.tokens.shape[1]
+    assert torch.equal(beam.tokens[:, 0, :width], greedy.tokens)
+    assert torch.allclose(beam.log_probs[:, 0], greedy.log_probs, atol=ATOL)
+    wide = beam_search(model, src, src_lengths, beam_size=3, max_len=9, n_best=3)
+    for i in range(3):
+        n = int(src_lengths[i])
+        ref = beam_search_reference(model, src[i, :n], n, beam_size=3, max_len=9)
+        for j, hyp in enumerate(ref):
+            assert wide.tokens[i, j, : len(hyp.tokens)].tolist() == hyp.tokens
+            assert wide.log_probs[i, j].item() == pytest.approx(hyp.log_prob, abs=1e-4)
+
+
+def test_beam_search_with_and_without_cache_agree(batch):
+    src, src_lengths, _ = batch
+    model = make_model(seed=8)
+    cached = beam_search(model, src, src_lengths, beam_size=4, max_len=9, n_best=4)
+    model.use_cache = False
+    recomputed = beam_search(model, src, src_lengths, beam_size=4, max_len=9, n_best=4)
+    assert torch.equal(cached.tokens, recomputed.tokens)
+    assert torch.allclose(cached.log_probs, recomputed.log_probs, atol=ATOL)
+
+
+def test_sequence_log_probs_equal_the_decoders_own(batch):
+    src, src_lengths, _ = batch
+    model = make_model(seed=9)
+    greedy = greedy_decode(model, src, src_lengths, max_len=9)
+    assert torch.allclose(sequence_log_probs(model, src, src_lengths, greedy.tokens), greedy.log_probs, atol=1e-4)
+    beam = beam_search(model, src, src_lengths, beam_size=3, max_len=9, n_best=2)
+    for j in range(2):
+        scored = sequence_log_probs(model, src, src_lengths, beam.tokens[:, j])
+        assert torch.allclose(scored, beam.log_probs[:, j], atol=1e-4)
+
+
+def test_state_select_and_reorder(batch):
+    src, src_lengths, _ = batch
+    model = make_model()
+    state = model.encode(src, src_lengths)
+    _, state, _ = model.decode_step(torch.full((3,), SOS), state)
+    picked = state.select(torch.tensor([2, 2, 0]))
+    assert isinstance(picked, TransformerState) and picked.batch_size == 3
+    assert torch.equal(picked.memory[0], state.memory[2]) and torch.equal(picked.memory[2], state.memory[0])
+    assert torch.equal(picked.self_kv[1][0][1], state.self_kv[1][0][2])
+    assert torch.equal(picked.cross_kv[0][1][0], state.cross_kv[0][1][2])
+    beam = state.select(torch.tensor([0, 0, 1, 1]))  # two hypotheses per source
+    swapped = beam.reorder(torch.tensor([1, 0, 3, 2]))
+    full = beam.select(torch.tensor([1, 0, 3, 2]))
+    for a, b in zip(swapped.self_kv[0] + (swapped.tokens,), full.self_kv[0] + (full.tokens,)):
+        assert torch.equal(a, b)
+    with pytest.raises(TypeError, match="1-D torch.long"):
+        state.select([0, 1])
+    with pytest.raises(ValueError, match="outside"):
+        state.select(torch.tensor([3]))
+    with pytest.raises(ValueError, match="keeps the number of rows"):
+        state.reorder(torch.tensor([0, 1]))
+
+
+def test_decoder_layer_step_equals_its_forward():
+    torch.manual_seed(10)
+    layer = DecoderLayer(16, 4, 32).eval()
+    x, memory = torch.randn(2, 5, 16), torch.randn(2, 3, 16)
+    k, v = layer.cross_attn.project_kv(memory, memory)
+    mask = torch.ones(2, 1, 1, 3, dtype=torch.bool)
+    full, _, _ = layer(x, k, v, mask)
+    cache = None
+    for t in range(5):
+        out, cache, _ = layer.step(x[:, t : t + 1], cache, k, v, mask)
+        assert torch.allclose(out[:, 0], full[:, t], atol=ATOL)
+    assert cache[0].shape == (2, 4, 5, 4)
+
+
+def test_training_reduces_the_loss(batch):
+    src, src_lengths, tgt = batch
+    model = make_model(seed=11).train()
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(30):
+        loss = masked_cross_entropy(model(src, src_lengths, tgt), tgt)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def test_dropout_is_off_in_eval_and_decoding(batch):
+    src, src_lengths, tgt = batch
+    model = make_model(seed=12, dropout=0.3)
+    with torch.no_grad():
+        assert torch.equal(model(src, src_lengths, tgt), model(src, src_lengths, tgt))
+    model.train()
+    greedy_decode(model, src, src_lengths, max_len=5)
+    assert model.training, "decoding restores training mode"
+
+
+# ------------------------------------------------------------------------------------------ errors
+
+
+def test_errors_for_bad_construction():
+    with pytest.raises(ValueError, match="divisible by num_heads"):
+        TransformerSeq2Seq(VOCAB, d_model=10, num_heads=4)
+    with pytest.raises(ValueError, match="positions must be"):
+        TransformerSeq2Seq(VOCAB, positions="learned")
+    with pytest.raises(TypeError, match="d_model must be an int"):
+        TransformerSeq2Seq(VOCAB, d_model=16.0)
+    with pytest.raises(ValueError, match="vocab_size"):
+        TransformerSeq2Seq(2)
+    with pytest.raises(ValueError, match="even"):
+        sinusoidal_positions(10, 7)
+    with pytest.raises(ValueError, match="divisible"):
+        MultiHeadAttention(10, 3)
+    with pytest.raises(TypeError, match="nn.MultiheadAttention"):
+        MultiHeadAttention(16, 4).load_torch_weights(nn.Linear(16, 16))
+    with pytest.raises(ValueError, match="num_heads=4"):
+        MultiHeadAttention(16, 4).load_torch_weights(nn.MultiheadAttention(16, 2))
+
+
+def test_errors_for_bad_inputs(batch):
+    src, src_lengths, tgt = batch
+    model = make_model()
+    with pytest.raises(TypeError, match="integer token ids"):
+        model.encode(src.float(), src_lengths)
+    with pytest.raises(ValueError, match="outside the vocabulary"):
+        model.encode(src + VOCAB, src_lengths)
+    with pytest.raises(ValueError, match="src_lengths"):
+        model.encode(src, src_lengths[:2])
+    with pytest.raises(TypeError, match="integer lengths"):
+        model.encode(src, src_lengths.float())
+    with pytest.raises(ValueError, match="starts with SOS"):
+        model(src, src_lengths, torch.cat([torch.full((3, 1), SOS), tgt], dim=1))
+    state = model.encode(src, src_lengths)
+    with pytest.raises(ValueError, match="prev_tokens has 2 rows"):
+        model.decode_step(torch.tensor([SOS, SOS]), state)
+    with pytest.raises(ValueError, match=r"shape \[batch\]"):
+        model.decode_step(torch.full((3, 1), SOS), state)
+    with pytest.raises(TypeError, match="TransformerState"):
+        model.decode_step(torch.full((3,), SOS), (state.memory,))
+    with pytest.raises(ValueError, match="max_len"):
+        short = make_model(max_len=4)
+        short.encode(src, src_lengths)
+    x = torch.randn(2, 3, 8)
+    with pytest.raises(TypeError, match="bool"):
+        scaled_dot_product_attention(x, x, x, torch.ones(3, 3))
+    with pytest.raises(ValueError, match="does not broadcast"):
+        scaled_dot_product_attention(x, x, x, torch.ones(2, 4, dtype=torch.bool))
+    with pytest.raises(ValueError, match="same size"):
+        scaled_dot_product_attention(x, torch.randn(2, 3, 4), x)
+    with pytest.raises(ValueError, match="d_model=16"):
+        MultiHeadAttention(16, 4)(x, x, x)
+
+
+# ------------------------------------------------------------------------------------------ pictures
+
+
+def test_attention_heads_browser_follows_its_controls(batch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from seq2seq_helpers.widgets import attention_heads_browser
+
+    src, src_lengths, tgt = batch
+    maps = make_model(seed=13).attention_maps(src[:1], src_lengths[:1], tgt[:1])
+    one = {kind: [w[0] for w in layers] for kind, layers in maps.items()}  # example 0: [heads, query, key] per layer
+    src_tokens = list("abcdef") + ["<eos>"]
+    out_tokens = list("fedcba") + ["<eos>"]
+    demo = attention_heads_browser(one, src_tokens, out_tokens)
+    note = demo.children[1]
+    assert "encoder self-attention, layer 0, head 0" in note.value
+    weights = one["encoder self-attention"][0][0]
+    r, c = divmod(int(weights.argmax()), weights.shape[1])
+    assert f"<b>{weights[r, c]:.2f}</b>" in note.value and f"(row {r})" in note.value and f"(column {c})" in note.value
+    demo.controls["kind"].value = "cross-attention"
+    demo.controls["layer"].value = 1
+    demo.controls["head"].value = 3
+    weights = one["cross-attention"][1][3]
+    r, c = divmod(int(weights.argmax()), weights.shape[1])
+    assert "cross-attention, layer 1, head 3" in note.value and f"(row {r})" in note.value
+    assert f"<b>{html_escape(out_tokens[r])}</b>" in note.value and f"<b>{html_escape(src_tokens[c])}</b>" in note.value
+    demo.controls["kind"].value = "decoder self-attention"
+    assert "(column" in note.value and demo.controls["head"].max == 3 and demo.controls["layer"].max == 1
+    with pytest.raises(ValueError, match="non-empty dict"):
+        attention_heads_browser({}, src_tokens, out_tokens)
+    with pytest.raises(ValueError, match="one \\[heads, query, key\\] entry per layer"):
+        attention_heads_browser({"cross-attention": []}, src_tokens, out_tokens)
+
+
+def html_escape(text):
+    import html
+
+    return html.escape(text)
+
+
+def test_plot_attention_heads_draws_one_panel_per_layer_and_head(batch):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from seq2seq_helpers.plots import plot_attention_heads
+
+    src, src_lengths, tgt = batch
+    maps = make_model(seed=14).attention_maps(src[:1], src_lengths[:1], tgt[:1])
+    fig = plot_attention_heads(
+        [w[0] for w in maps["cross-attention"]], list("fedcba") + ["<eos>"], list("abcdef") + ["<eos>"], title="cross"
+    )
+    assert len(fig.axes) == 2 * 4 and fig.axes[0].get_title() == "head 0"
+    image = fig.axes[5].get_images()[0].get_array()
+    assert image.shape == (7, 7) and abs(float(image[2].sum()) - 1.0) < 1e-5
+    with pytest.raises(ValueError, match="non-empty list"):
+        plot_attention_heads([], ["a"], ["b"])
+    with pytest.raises(ValueError, match="same number of heads"):
+        plot_attention_heads([torch.ones(2, 3, 3), torch.ones(3, 3, 3)], list("abc"), list("abc"))
+
+
+# ------------------------------------------------------------------------------------------ lesson 08's exercises
+
+LESSON = Path(__file__).resolve().parents[1] / "notebooks" / "08_transformer.ipynb"
+
+
+def exercise_test(grade_id):
+    """The source of lesson 08's autograded test cell `grade_id` (hidden tests included)."""
+    import nbformat
+
+    for cell in nbformat.read(LESSON, as_version=4).cells:
+        if cell.metadata.get("nbgrader", {}).get("grade_id") == grade_id:
+            return cell.source
+    raise AssertionError(f"{LESSON.name} has no cell {grade_id}")
+
+
+def run_exercise_test(grade_id, **answers):
+    from seq2seq_helpers.checks import check_same
+    from seq2seq_helpers.utils import seed_everything
+
+    namespace = {
+        "torch": torch, "check_same": check_same, "lengths_to_mask": lengths_to_mask, "causal_mask": causal_mask,
+        "seed_everything": seed_everything, "MultiHeadAttention": MultiHeadAttention,
+        "sinusoidal_positions": sinusoidal_positions, **answers,
+    }  # fmt: skip
+    exec(compile(exercise_test(grade_id), grade_id, "exec"), namespace)
+
+
+def _rates(d_model):
+    return 10000 ** (-torch.arange(0, d_model, 2) / d_model)
+
+
+def _rotation(k, d_model, sign=1.0, rates=_rates):
+    cos, sin = torch.cos(k * rates(d_model)), torch.sin(k * rates(d_model))
+    i = torch.arange(0, d_model, 2)
+    rotation = torch.zeros(d_model, d_model)
+    rotation[i, i], rotation[i, i + 1], rotation[i + 1, i], rotation[i + 1, i + 1] = cos, -sign * sin, sign * sin, cos
+    return rotation
+
+
+def _cached(mha, x, cache, *, append=True, new_first=False, keep_old=False):
+    keys, values = mha.project_kv(x, x)
+    new = (keys, values)
+    if cache is not None and append:
+        pairs = [(k_new, k_old) if new_first else (k_old, k_new) for k_old, k_new in zip(cache, new)]
+        keys, values = (torch.cat(pair, dim=2) for pair in pairs)
+    output, _ = mha.attend(x, keys, values)
+    return output, (cache if keep_old and cache is not None else (keys, values))
+
+
+def _mask(lengths, size, diagonal=0, on_queries=False, causal=True, padding=True):
+    mask = torch.ones(size, size, dtype=torch.bool).tril(diagonal) if causal else torch.ones(size, size).bool()
+    real = lengths_to_mask(lengths, size)
+    return (
+        mask & (real.unsqueeze(2) if on_queries else real.unsqueeze(1))
+        if padding
+        else mask.expand(len(lengths), -1, -1)
+    )
+
+
+@pytest.mark.skipif(not LESSON.exists(), reason="lesson 08 not built")
+def test_lesson_08_exercise_checks_pass_on_the_solution_and_catch_plausible_mistakes():
+    run_exercise_test("ex1-decoder-mask-tests", decoder_mask=_mask)
+    run_exercise_test("ex2-rotation-tests", rotation=_rotation)
+    run_exercise_test("ex3-cached-step-tests", cached_self_attention=_cached)
+    mistakes = {
+        "ex1-decoder-mask-tests": {
+            "a position cannot see itself (tril(-1))": lambda n, s: _mask(n, s, diagonal=-1),
+            "the next position leaks (tril(1))": lambda n, s: _mask(n, s, diagonal=1),
+            "padding masks the queries": lambda n, s: _mask(n, s, on_queries=True),
+            "no padding mask": lambda n, s: _mask(n, s, padding=False),
+            "no causal mask": lambda n, s: _mask(n, s, causal=False),
+            "upper triangle": lambda n, s: _mask(n, s).transpose(1, 2),
+        },
+        "ex2-rotation-tests": {
+            "rotation the wrong way (transposed)": lambda k, d: _rotation(k, d, sign=-1.0),
+            "rates over i instead of 2i": lambda k, d: _rotation(
+                k, d, rates=lambda d: 10000 ** (-torch.arange(d // 2) / d)
+            ),
+            "the identity": lambda k, d: torch.eye(d),
+        },
+        "ex3-cached-step-tests": {
+            "the cache is never extended": lambda m, x, c: _cached(m, x, c, append=False),
+            "the newest position goes first": lambda m, x, c: _cached(m, x, c, new_first=True),
+            "the old cache is returned": lambda m, x, c: _cached(m, x, c, keep_old=True),
+        },
+    }
+    names = {"ex1-decoder-mask-tests": "decoder_mask", "ex2-rotation-tests": "rotation",
+             "ex3-cached-step-tests": "cached_self_attention"}  # fmt: skip
+    for grade_id, wrong in mistakes.items():
+        for mistake, answer in wrong.items():
+            with pytest.raises(AssertionError):
+                run_exercise_test(grade_id, **{names[grade_id]: answer})
+                pytest.fail(f"{grade_id} passes with a plausible mistake: {mistake}")
