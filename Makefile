@@ -44,7 +44,7 @@ learner: $(STAMP)
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab notebooks/
 
-test: $(STAMP)
+test: lint
 	$(PY) -m pytest -n auto --nbval-lax --nbval-current-env tests notebooks
 
 # ruff over the package, tests, scripts and the lessons (configured in pyproject.toml); `make format` fixes layout

@@ -79,8 +79,10 @@ def plot_accuracy_by_length(results: Mapping[str, Mapping], metric: str = "exact
     _title(title)
     for label, per_length in results.items():
         if not isinstance(per_length, Mapping) or not all(isinstance(v, Mapping) for v in per_length.values()):
-            raise TypeError(f"results[{label!r}] must be what accuracy_by_length returns, {{length: {{metric: "
-                            f"value}}}}, got {type(per_length).__name__}")
+            raise TypeError(
+                f"results[{label!r}] must be what accuracy_by_length returns, {{length: {{metric: "
+                f"value}}}}, got {type(per_length).__name__}"
+            )
         keys = list(per_length)
         if keys and metric not in per_length[keys[0]]:
             raise ValueError(f"no metric {metric!r} in results for {label!r}; have {sorted(per_length[keys[0]])}")
@@ -125,10 +127,26 @@ def draw_seq2seq(src: str, tgt: str, title: str | None = None):
     for j in range(n_tgt):
         x = x0 + j
         ax.text(x, 0, "GRU", ha="center", va="center", bbox={**cell, "facecolor": "#fde2c8", "edgecolor": "#c05621"})
-        ax.text(x, -1, inputs[j], ha="center", va="center", fontsize=10 if len(inputs[j]) > 1 else 12,
-                family="monospace", color="0.35")
-        ax.text(x, 1.05, outputs[j], ha="center", va="center", fontsize=10 if len(outputs[j]) > 1 else 12,
-                family="monospace", weight="bold")
+        ax.text(
+            x,
+            -1,
+            inputs[j],
+            ha="center",
+            va="center",
+            fontsize=10 if len(inputs[j]) > 1 else 12,
+            family="monospace",
+            color="0.35",
+        )
+        ax.text(
+            x,
+            1.05,
+            outputs[j],
+            ha="center",
+            va="center",
+            fontsize=10 if len(outputs[j]) > 1 else 12,
+            family="monospace",
+            weight="bold",
+        )
         ax.annotate("", xy=(x, -0.3), xytext=(x, -0.8), arrowprops=arrow)
         ax.annotate("", xy=(x, 0.8), xytext=(x, 0.3), arrowprops=arrow)
         if j:
@@ -141,7 +159,9 @@ def draw_seq2seq(src: str, tgt: str, title: str | None = None):
     return fig
 
 
-def plot_attention(weights, src_tokens, out_tokens, ax=None, title: str | None = None, highlight_step: int | None = None):
+def plot_attention(
+    weights, src_tokens, out_tokens, ax=None, title: str | None = None, highlight_step: int | None = None
+):
     """Heatmap of attention weights: one row per output token, one column per source token.
 
     ``weights``: ``[out_len, src_len]`` (a tensor or nested lists; extra padded rows/columns are cut to the
@@ -154,13 +174,16 @@ def plot_attention(weights, src_tokens, out_tokens, ax=None, title: str | None =
         # .tolist(), not the tensor itself: torch builds older than 2.3 cannot hand a tensor to numpy 2
         matrix = np.asarray(weights.detach().cpu().tolist() if hasattr(weights, "detach") else weights, dtype=float)
     except (TypeError, ValueError):
-        raise TypeError(f"weights must be a [out_len, src_len] tensor or nested lists of numbers, got "
-                        f"{type(weights).__name__}") from None
+        raise TypeError(
+            f"weights must be a [out_len, src_len] tensor or nested lists of numbers, got {type(weights).__name__}"
+        ) from None
     if matrix.ndim != 2:
         raise ValueError(f"weights must be [out_len, src_len], got shape {list(matrix.shape)}")
     if not np.isfinite(matrix).all():
-        raise ValueError("weights hold NaN or inf: attention weights are probabilities (a row with every score "
-                         "-inf gives NaN; is a source empty?)")
+        raise ValueError(
+            "weights hold NaN or inf: attention weights are probabilities (a row with every score "
+            "-inf gives NaN; is a source empty?)"
+        )
     for name, tokens in (("src_tokens", src_tokens), ("out_tokens", out_tokens)):
         if isinstance(tokens, (bytes, dict)) or not hasattr(tokens, "__iter__"):
             raise TypeError(f"{name} must be a list of token texts, got {type(tokens).__name__}")
@@ -170,8 +193,10 @@ def plot_attention(weights, src_tokens, out_tokens, ax=None, title: str | None =
     _axes(ax)
     src_tokens, out_tokens = list(src_tokens), list(out_tokens)
     if len(out_tokens) > matrix.shape[0] or len(src_tokens) > matrix.shape[1]:
-        raise ValueError(f"{len(out_tokens)} output and {len(src_tokens)} source tokens do not fit weights of shape "
-                         f"{list(matrix.shape)}")
+        raise ValueError(
+            f"{len(out_tokens)} output and {len(src_tokens)} source tokens do not fit weights of shape "
+            f"{list(matrix.shape)}"
+        )
     matrix = matrix[: len(out_tokens), : len(src_tokens)]
     if ax is None:
         size = (max(3.0, 0.32 * len(src_tokens) + 1.5), max(2.5, 0.3 * len(out_tokens) + 1.2))
@@ -193,12 +218,13 @@ def _check_beam_history(history, itos) -> None:
     from .decoding import BeamNode
 
     if not isinstance(history, (list, tuple)) or not history:
-        raise ValueError("history must be one input's list of steps: beam_search(..., return_history=True)"
-                         ".history[b]")
+        raise ValueError("history must be one input's list of steps: beam_search(..., return_history=True).history[b]")
     for t, step in enumerate(history):
         if not isinstance(step, (list, tuple)) or not all(isinstance(node, BeamNode) for node in step):
-            raise TypeError(f"history[{t}] must be a list of BeamNode, as beam_search(..., return_history=True)"
-                            ".history[b] holds; did you pass the history of all inputs instead of one?")
+            raise TypeError(
+                f"history[{t}] must be a list of BeamNode, as beam_search(..., return_history=True)"
+                ".history[b] holds; did you pass the history of all inputs instead of one?"
+            )
     if isinstance(itos, (str, bytes)) or not hasattr(itos, "__getitem__") or not hasattr(itos, "__len__"):
         raise TypeError(f"itos must be the id -> token list, vocab.itos, got {type(itos).__name__}")
 
@@ -248,13 +274,26 @@ def plot_beam_tree(history, itos, best=None, upto_step: int | None = None, ax=No
     for t, slot, node, _, parent in nodes:
         if t and parent >= 0:
             good = (t, slot) in on_best and (t - 1, parent) in on_best
-            ax.plot([t - 1 + 0.32, t - 0.32], [-parent, -slot], color="#c05621" if good else "#a0aec0",
-                    lw=2.2 if good else 0.9, zorder=1)
+            ax.plot(
+                [t - 1 + 0.32, t - 0.32],
+                [-parent, -slot],
+                color="#c05621" if good else "#a0aec0",
+                lw=2.2 if good else 0.9,
+                zorder=1,
+            )
         text = str(itos[node.token]) if 0 <= node.token < len(itos) else str(node.token)
         face = "#c6f6d5" if node.finished else "white"
         edge = "#c05621" if (t, slot) in on_best else "#4a5568"
-        ax.text(t, -slot, f"{text}\n{node.log_prob:.2f}", ha="center", va="center", fontsize=7.5, zorder=2,
-                bbox=dict(boxstyle="round,pad=0.25", fc=face, ec=edge, lw=1.6 if (t, slot) in on_best else 0.8))
+        ax.text(
+            t,
+            -slot,
+            f"{text}\n{node.log_prob:.2f}",
+            ha="center",
+            va="center",
+            fontsize=7.5,
+            zorder=2,
+            bbox=dict(boxstyle="round,pad=0.25", fc=face, ec=edge, lw=1.6 if (t, slot) in on_best else 0.8),
+        )
     ax.set(xlim=(-0.6, last + 0.6), ylim=(-rows + 0.4, 0.6), title=title)
     ax.set_xticks(range(last + 1), [f"step {t}" for t in range(last + 1)], fontsize=8)
     ax.set_yticks([])
@@ -264,8 +303,9 @@ def plot_beam_tree(history, itos, best=None, upto_step: int | None = None, ax=No
     return fig
 
 
-def plot_attention_heads(layers, query_tokens, key_tokens, title: str | None = None, query_label: str = "query",
-                         key_label: str = "key"):
+def plot_attention_heads(
+    layers, query_tokens, key_tokens, title: str | None = None, query_label: str = "query", key_label: str = "key"
+):
     """A grid of attention heatmaps: one row per layer, one column per head (lesson 08).
 
     ``layers``: a list (one entry per layer) of ``[heads, query_len, key_len]`` weights for ONE example (tensors
@@ -277,16 +317,19 @@ def plot_attention_heads(layers, query_tokens, key_tokens, title: str | None = N
         raise ValueError("layers must be a non-empty list of [heads, query_len, key_len] weights, one per layer")
     grids = [np.asarray(w.detach().cpu() if hasattr(w, "detach") else w, dtype=float) for w in layers]
     if any(g.ndim != 3 for g in grids) or len({g.shape[0] for g in grids}) != 1:
-        raise ValueError(f"every layer must be [heads, query_len, key_len] with the same number of heads, got shapes "
-                         f"{[list(g.shape) for g in grids]}")
+        raise ValueError(
+            f"every layer must be [heads, query_len, key_len] with the same number of heads, got shapes "
+            f"{[list(g.shape) for g in grids]}"
+        )
     query_tokens, key_tokens = list(query_tokens), list(key_tokens)
     heads = grids[0].shape[0]
     fig, axes = plt.subplots(len(grids), heads, figsize=(2.3 * heads + 0.6, 2.2 * len(grids) + 0.6), squeeze=False)
     for layer, grid in enumerate(grids):
         for head in range(heads):
             ax = axes[layer][head]
-            ax.imshow(grid[head, : len(query_tokens), : len(key_tokens)], cmap="Blues", vmin=0.0, vmax=1.0,
-                      aspect="auto")
+            ax.imshow(
+                grid[head, : len(query_tokens), : len(key_tokens)], cmap="Blues", vmin=0.0, vmax=1.0, aspect="auto"
+            )
             ax.set_xticks([])
             ax.set_yticks([])
             if layer == 0:

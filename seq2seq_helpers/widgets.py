@@ -14,8 +14,13 @@ import ipywidgets as widgets
 from . import _validate
 
 
-def text_to_text_demo(transform: Callable[[str], str], description: str = "input", value: str = "",
-                      placeholder: str = "type here", label: str = "model output") -> widgets.VBox:
+def text_to_text_demo(
+    transform: Callable[[str], str],
+    description: str = "input",
+    value: str = "",
+    placeholder: str = "type here",
+    label: str = "model output",
+) -> widgets.VBox:
     """A text box and the model's answer below it, updated as the learner types.
 
     ``transform(text) -> str`` is any function, e.g. one that encodes, decodes greedily and detokenizes.
@@ -24,11 +29,15 @@ def text_to_text_demo(transform: Callable[[str], str], description: str = "input
     """
     if not callable(transform):
         raise TypeError(f"transform must be a function str -> str, got {type(transform).__name__}")
-    for name, text in (("description", description), ("value", value), ("placeholder", placeholder),
-                       ("label", label)):
+    for name, text in (("description", description), ("value", value), ("placeholder", placeholder), ("label", label)):
         _validate.string(text, name, "input", allow_empty=True)
-    box = widgets.Text(value=value, description=description, placeholder=placeholder, continuous_update=True,
-                       layout=widgets.Layout(width="420px"))
+    box = widgets.Text(
+        value=value,
+        description=description,
+        placeholder=placeholder,
+        continuous_update=True,
+        layout=widgets.Layout(width="420px"),
+    )
     answer = widgets.HTML()
 
     def show(text: str) -> None:
@@ -62,10 +71,12 @@ def schedule_explorer(total_steps: int = 1000, min_ratio: float = 0.0) -> widget
 
     _validate.integer(total_steps, "total_steps", minimum=2)
     _validate.number(min_ratio, "min_ratio", 0.0, 0.95, hint=" (the slider's range)")
-    kind = widgets.Dropdown(options=["linear", "exponential", "inverse_sigmoid"], value="inverse_sigmoid",
-                            description="schedule")
-    floor = widgets.FloatSlider(value=min_ratio, min=0.0, max=0.95, step=0.05, description="min ratio",
-                                continuous_update=False)
+    kind = widgets.Dropdown(
+        options=["linear", "exponential", "inverse_sigmoid"], value="inverse_sigmoid", description="schedule"
+    )
+    floor = widgets.FloatSlider(
+        value=min_ratio, min=0.0, max=0.95, step=0.05, description="min ratio", continuous_update=False
+    )
     note = widgets.HTML()
     out = widgets.Output()
 
@@ -73,14 +84,20 @@ def schedule_explorer(total_steps: int = 1000, min_ratio: float = 0.0) -> widget
         schedule = teacher_forcing_schedule(kind.value, total_steps, min_ratio=floor.value)
         steps = list(range(0, total_steps + 1, max(1, total_steps // 200)))
         values = [schedule(s) for s in steps]
-        note.value = (f"teacher-forcing ratio at step 0: <b>{values[0]:.2f}</b>, half-way: "
-                      f"<b>{schedule(total_steps // 2):.2f}</b>, at the end: <b>{values[-1]:.2f}</b>")
+        note.value = (
+            f"teacher-forcing ratio at step 0: <b>{values[0]:.2f}</b>, half-way: "
+            f"<b>{schedule(total_steps // 2):.2f}</b>, at the end: <b>{values[-1]:.2f}</b>"
+        )
         with out:
             out.clear_output(wait=True)
             fig, ax = plt.subplots(figsize=(5.5, 2.6))
             ax.plot(steps, values, color="#c05621")
-            ax.set(xlabel="training step", ylabel="teacher-forcing ratio", ylim=(-0.02, 1.02),
-                   title=f"{kind.value} schedule")
+            ax.set(
+                xlabel="training step",
+                ylabel="teacher-forcing ratio",
+                ylim=(-0.02, 1.02),
+                title=f"{kind.value} schedule",
+            )
             ax.grid(alpha=0.3)
             plt.show()
 
@@ -110,19 +127,22 @@ def attention_browser(examples) -> widgets.VBox:
         raise ValueError("attention_browser needs at least one (src_tokens, out_tokens, weights) example")
     for i, example in enumerate(examples):
         if not (isinstance(example, (tuple, list)) and len(example) == 3):
-            raise TypeError(f"examples[{i}] must be a triple (src_tokens, out_tokens, weights), got "
-                            f"{type(example).__name__}")
+            raise TypeError(
+                f"examples[{i}] must be a triple (src_tokens, out_tokens, weights), got {type(example).__name__}"
+            )
         src_tokens, out_tokens, weights = example
         if not len(src_tokens) or not len(out_tokens):
             raise ValueError(f"examples[{i}] has no source or no output tokens; each needs at least one")
         shape = list(getattr(weights, "shape", [len(weights), len(weights[0]) if len(weights) else 0]))
         if len(shape) != 2 or shape[0] < len(out_tokens) or shape[1] < len(src_tokens):
-            raise ValueError(f"examples[{i}]: weights of shape {shape} do not cover {len(out_tokens)} output x "
-                             f"{len(src_tokens)} source tokens; pass weights [out_len, src_len]")
-    example = widgets.IntSlider(value=0, min=0, max=len(examples) - 1, description="example",
-                                continuous_update=False)
-    step = widgets.IntSlider(value=0, min=0, max=max(0, len(examples[0][1]) - 1), description="step",
-                             continuous_update=False)
+            raise ValueError(
+                f"examples[{i}]: weights of shape {shape} do not cover {len(out_tokens)} output x "
+                f"{len(src_tokens)} source tokens; pass weights [out_len, src_len]"
+            )
+    example = widgets.IntSlider(value=0, min=0, max=len(examples) - 1, description="example", continuous_update=False)
+    step = widgets.IntSlider(
+        value=0, min=0, max=max(0, len(examples[0][1]) - 1), description="step", continuous_update=False
+    )
     note = widgets.HTML()
     out = widgets.Output()
 
@@ -132,8 +152,10 @@ def attention_browser(examples) -> widgets.VBox:
         t = min(step.value, step.max)
         row = [float(w) for w in list(weights[t])[: len(src_tokens)]]
         best = max(range(len(row)), key=row.__getitem__)
-        note.value = (f"step {t}: the decoder writes <b>{html.escape(str(out_tokens[t]))}</b> while looking mostly "
-                      f"at source position {best} (<b>{html.escape(str(src_tokens[best]))}</b>, weight {row[best]:.2f})")
+        note.value = (
+            f"step {t}: the decoder writes <b>{html.escape(str(out_tokens[t]))}</b> while looking mostly "
+            f"at source position {best} (<b>{html.escape(str(src_tokens[best]))}</b>, weight {row[best]:.2f})"
+        )
         with out:
             out.clear_output(wait=True)
             fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2), gridspec_kw={"width_ratios": [3, 2]})
@@ -180,10 +202,14 @@ def beam_stepper(history, itos, best=None, title: str = "beam search") -> widget
         here = sorted((n for n in nodes if n[0] == t), key=lambda n: -n[2].log_prob)
         rows = "".join(
             f"<tr><td>{'finished' if node.finished else 'live'}</td><td><code>{text(prefix)}</code></td>"
-            f"<td style='text-align:right'>{node.log_prob:.3f}</td></tr>" for _, _, node, prefix, _ in here)
-        table.value = (f"<b>step {t}</b>: {sum(not n[2].finished for n in here)} live, "
-                       f"{sum(n[2].finished for n in here)} finished this step"
-                       f"<table><tr><th>state</th><th>hypothesis</th><th>log-prob</th></tr>{rows}</table>")
+            f"<td style='text-align:right'>{node.log_prob:.3f}</td></tr>"
+            for _, _, node, prefix, _ in here
+        )
+        table.value = (
+            f"<b>step {t}</b>: {sum(not n[2].finished for n in here)} live, "
+            f"{sum(n[2].finished for n in here)} finished this step"
+            f"<table><tr><th>state</th><th>hypothesis</th><th>log-prob</th></tr>{rows}</table>"
+        )
         with out:
             out.clear_output(wait=True)
             plot_beam_tree(history, itos, best=best, upto_step=t, title=title)
@@ -196,9 +222,15 @@ def beam_stepper(history, itos, best=None, title: str = "beam search") -> widget
     return demo
 
 
-def translation_explorer(translate: Callable, choices=None, value: str = "", choice=None,
-                         description: str = "input", choice_description: str = "locale",
-                         placeholder: str = "type here") -> widgets.VBox:
+def translation_explorer(
+    translate: Callable,
+    choices=None,
+    value: str = "",
+    choice=None,
+    description: str = "input",
+    choice_description: str = "locale",
+    placeholder: str = "type here",
+) -> widgets.VBox:
     """Type a source, see the model's output, its beam's n-best list with scores, and the attention heatmap.
 
     ``translate(text)`` (or ``translate(text, choice)`` when ``choices`` is given, e.g. a list of locales shown
@@ -220,8 +252,12 @@ def translation_explorer(translate: Callable, choices=None, value: str = "", cho
 
     if not callable(translate):
         raise TypeError(f"translate must be a function text -> dict, got {type(translate).__name__}")
-    for name, text in (("value", value), ("description", description), ("choice_description", choice_description),
-                       ("placeholder", placeholder)):
+    for name, text in (
+        ("value", value),
+        ("description", description),
+        ("choice_description", choice_description),
+        ("placeholder", placeholder),
+    ):
         _validate.string(text, name, "input", allow_empty=True)
     if choices is not None:
         if isinstance(choices, (str, bytes)) or not hasattr(choices, "__iter__"):
@@ -233,10 +269,16 @@ def translation_explorer(translate: Callable, choices=None, value: str = "", cho
             choice = choices[0]
         if choice not in choices:
             raise ValueError(f"choice {choice!r} is not one of the choices {choices}")
-    box = widgets.Text(value=value, description=description, placeholder=placeholder, continuous_update=False,
-                       layout=widgets.Layout(width="420px"))
-    dropdown = (widgets.Dropdown(options=choices, value=choice, description=choice_description)
-                if choices is not None else None)
+    box = widgets.Text(
+        value=value,
+        description=description,
+        placeholder=placeholder,
+        continuous_update=False,
+        layout=widgets.Layout(width="420px"),
+    )
+    dropdown = (
+        widgets.Dropdown(options=choices, value=choice, description=choice_description) if choices is not None else None
+    )
     answer = widgets.HTML()
     out = widgets.Output()
 
@@ -244,8 +286,9 @@ def translation_explorer(translate: Callable, choices=None, value: str = "", cho
         result = translate(text, dropdown.value) if dropdown is not None else translate(text)
         missing = {"output", "beam", "src_tokens", "out_tokens", "weights"} - set(result or {})
         if missing:
-            raise TypeError(f"translate must return a dict with {sorted(missing)} too; see translation_explorer's "
-                            "docstring")
+            raise TypeError(
+                f"translate must return a dict with {sorted(missing)} too; see translation_explorer's docstring"
+            )
         return result
 
     def show(text: str | None = None) -> None:
@@ -264,12 +307,16 @@ def translation_explorer(translate: Callable, choices=None, value: str = "", cho
             return
         rows = "".join(
             f"<tr><td>{i + 1}</td><td><code>{html.escape(str(hyp))}</code></td><td>{float(score):.3f}</td></tr>"
-            for i, (hyp, score) in enumerate(result["beam"]))
-        answer.value = (f"output: <code style='font-size:1.2em'>{html.escape(str(result['output']))}</code>"
-                        f"<table><tr><th>#</th><th>beam hypothesis</th><th>score</th></tr>{rows}</table>")
+            for i, (hyp, score) in enumerate(result["beam"])
+        )
+        answer.value = (
+            f"output: <code style='font-size:1.2em'>{html.escape(str(result['output']))}</code>"
+            f"<table><tr><th>#</th><th>beam hypothesis</th><th>score</th></tr>{rows}</table>"
+        )
         with out:
-            fig = plot_attention(result["weights"], result["src_tokens"], result["out_tokens"],
-                                 title="attention of the best hypothesis")
+            fig = plot_attention(
+                result["weights"], result["src_tokens"], result["out_tokens"], title="attention of the best hypothesis"
+            )
             plt.show()
             plt.close(fig)
 
@@ -310,10 +357,10 @@ def attention_heads_browser(maps, src_tokens, out_tokens, in_tokens=None) -> wid
     in_tokens = ["<sos>"] + out_tokens[:-1] if in_tokens is None else list(in_tokens)
     kinds = list(maps)
     kind = widgets.Dropdown(options=kinds, value=kinds[0], description="attention")
-    layer = widgets.IntSlider(value=0, min=0, max=len(maps[kinds[0]]) - 1, description="layer",
-                              continuous_update=False)
-    head = widgets.IntSlider(value=0, min=0, max=len(maps[kinds[0]][0]) - 1, description="head",
-                             continuous_update=False)
+    layer = widgets.IntSlider(value=0, min=0, max=len(maps[kinds[0]]) - 1, description="layer", continuous_update=False)
+    head = widgets.IntSlider(
+        value=0, min=0, max=len(maps[kinds[0]][0]) - 1, description="head", continuous_update=False
+    )
     note = widgets.HTML()
     out = widgets.Output()
 
@@ -331,10 +378,14 @@ def attention_heads_browser(maps, src_tokens, out_tokens, in_tokens=None) -> wid
         weights = layers[min(layer.value, layer.max)][min(head.value, head.max)]
         rows, cols, xlabel, ylabel = axes_tokens(kind.value)
         matrix = [[float(w) for w in list(row)[: len(cols)]] for row in list(weights)[: len(rows)]]
-        r, c = max(((i, j) for i in range(len(matrix)) for j in range(len(matrix[i]))), key=lambda ij: matrix[ij[0]][ij[1]])
-        note.value = (f"{html.escape(kind.value)}, layer {layer.value}, head {head.value}: the strongest weight, "
-                      f"<b>{matrix[r][c]:.2f}</b>, goes from <b>{html.escape(str(rows[r]))}</b> (row {r}) to "
-                      f"<b>{html.escape(str(cols[c]))}</b> (column {c})")
+        r, c = max(
+            ((i, j) for i in range(len(matrix)) for j in range(len(matrix[i]))), key=lambda ij: matrix[ij[0]][ij[1]]
+        )
+        note.value = (
+            f"{html.escape(kind.value)}, layer {layer.value}, head {head.value}: the strongest weight, "
+            f"<b>{matrix[r][c]:.2f}</b>, goes from <b>{html.escape(str(rows[r]))}</b> (row {r}) to "
+            f"<b>{html.escape(str(cols[c]))}</b> (column {c})"
+        )
         with out:
             out.clear_output(wait=True)
             fig = plot_attention(weights, cols, rows, title=f"{kind.value}, layer {layer.value}, head {head.value}")

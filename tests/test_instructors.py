@@ -46,10 +46,26 @@ ASSIGNMENT = "05_beam_search"  # the shortest lesson (docs/benchmarks.md)
 LESSON = ROOT / "notebooks" / f"{ASSIGNMENT}.ipynb"
 TAGGED = re.compile(r"<!-- test: (?P<name>[\w-]+) -->\n```bash\n(?P<body>.*?)\n```", re.DOTALL)
 # the blocks the slow test runs, all of them (a fast test checks that the guide has no others)
-RUN = ["variables", "instructor", "setup", "exchange", "validate", "generate", "release", "learner-fetch",
-       "learner-submit", "zip-collect", "collect", "autograde", "formgrader", "feedback", "learner-feedback",
-       "export", "points"]
-WRONG_EXERCISE = "ex2-sampling"        # the solution cell the wrong submission gets wrong ...
+RUN = [
+    "variables",
+    "instructor",
+    "setup",
+    "exchange",
+    "validate",
+    "generate",
+    "release",
+    "learner-fetch",
+    "learner-submit",
+    "zip-collect",
+    "collect",
+    "autograde",
+    "formgrader",
+    "feedback",
+    "learner-feedback",
+    "export",
+    "points",
+]
+WRONG_EXERCISE = "ex2-sampling"  # the solution cell the wrong submission gets wrong ...
 WRONG_LINE = "token = token.masked_fill(finished, 0)"  # ... by leaving out this line: no PAD after <eos>
 LMS_NAMES = {"untouched": "lovelaceada_1001_5001_{nb}.ipynb", "wrong": "hoppergrace_late_1002_5002_{nb}-1.ipynb"}
 LMS_STUDENTS = {"untouched": "lovelaceada", "wrong": "hoppergrace"}
@@ -113,18 +129,25 @@ def page_text(path: Path) -> str:
 
 
 def solution_text(source: str) -> str:
-    return "".join(line for line in source.splitlines(keepends=True)
-                   if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION"))
+    return "".join(
+        line
+        for line in source.splitlines(keepends=True)
+        if line.strip() not in ("### BEGIN SOLUTION", "### END SOLUTION")
+    )
 
 
 def make_submissions(release: Path, source: Path, out: Path) -> dict[str, Path]:
     """The learners' notebooks: the release untouched, with the solutions, and with a plausible mistake."""
     rel = json.loads(release.read_text(encoding="utf-8"))
     src = json.loads(source.read_text(encoding="utf-8"))
-    solutions = {c["metadata"]["nbgrader"]["grade_id"]: "".join(c["source"]) for c in src["cells"]
-                 if c["metadata"].get("nbgrader", {}).get("solution")}
+    solutions = {
+        c["metadata"]["nbgrader"]["grade_id"]: "".join(c["source"])
+        for c in src["cells"]
+        if c["metadata"].get("nbgrader", {}).get("solution")
+    }
     assert WRONG_EXERCISE in solutions and WRONG_LINE in solutions[WRONG_EXERCISE], (
-        f"lesson {ASSIGNMENT} changed: update WRONG_EXERCISE / WRONG_LINE in this test")
+        f"lesson {ASSIGNMENT} changed: update WRONG_EXERCISE / WRONG_LINE in this test"
+    )
     paths = {}
     for kind in ("untouched", "correct", "wrong"):
         nb = json.loads(json.dumps(rel))
@@ -145,16 +168,34 @@ def make_submissions(release: Path, source: Path, out: Path) -> dict[str, Path]:
 
 def tiny_notebook(path: Path, answer: int) -> Path:
     """An nbgrader notebook with one solution cell and one test cell that passes only when answer is 42."""
+
     def meta(**kw):
-        return {"nbgrader": {"schema_version": 3, "locked": False, "solution": False, "grade": False,
-                             "task": False, **kw}}
-    cells = [{"cell_type": "code", "execution_count": None, "outputs": [], "source": f"answer = {answer}",
-              "metadata": meta(grade_id="answer", solution=True)},
-             {"cell_type": "code", "execution_count": None, "outputs": [],
-              "source": 'assert answer == 42, "the answer is 42"',
-              "metadata": meta(grade_id="answer-tests", grade=True, locked=True, points=1)}]
-    nb = {"cells": cells, "nbformat": 4, "nbformat_minor": 5,
-          "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}}
+        return {
+            "nbgrader": {"schema_version": 3, "locked": False, "solution": False, "grade": False, "task": False, **kw}
+        }
+
+    cells = [
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "outputs": [],
+            "source": f"answer = {answer}",
+            "metadata": meta(grade_id="answer", solution=True),
+        },
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "outputs": [],
+            "source": 'assert answer == 42, "the answer is 42"',
+            "metadata": meta(grade_id="answer-tests", grade=True, locked=True, points=1),
+        },
+    ]
+    nb = {
+        "cells": cells,
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    }
     path.write_text(json.dumps(nb), encoding="utf-8")
     return path
 
@@ -173,10 +214,13 @@ def hidden_test_lines(source: Path) -> list[str]:
 
 
 def graded_cells(source: Path) -> dict[str, dict]:
-    return {c["metadata"]["nbgrader"]["grade_id"]: dict(c["metadata"]["nbgrader"], cell_type=c["cell_type"],
-                                                        source="".join(c["source"]))
-            for c in json.loads(source.read_text(encoding="utf-8"))["cells"]
-            if c["metadata"].get("nbgrader", {}).get("grade")}
+    return {
+        c["metadata"]["nbgrader"]["grade_id"]: dict(
+            c["metadata"]["nbgrader"], cell_type=c["cell_type"], source="".join(c["source"])
+        )
+        for c in json.loads(source.read_text(encoding="utf-8"))["cells"]
+        if c["metadata"].get("nbgrader", {}).get("grade")
+    }
 
 
 class Guide:
@@ -193,13 +237,20 @@ class Guide:
         (self.home / ".jupyter" / "jupyter_server_config.py").write_text(
             f"c.ServerApp.port = {self.port}\nc.ServerApp.port_retries = 0\nc.ServerApp.ip = '127.0.0.1'\n"
             "c.ServerApp.open_browser = False\n"
-            f"c.ServerApp.allow_root = True\nc.IdentityProvider.token = {self.token!r}\n")
-        env = {k: v for k, v in os.environ.items()
-               if not k.startswith(("JUPYTER", "IPYTHON", "VIRTUAL_ENV", "PYTHON", "MAKE"))}
-        env.update(HOME=str(self.home), PATH=os.environ["PATH"].replace(f"{VENV}/bin:", ""),
-                   JUPYTER_PATH=str(VENV / "share" / "jupyter"),          # the lab extensions live in .venv
-                   JUPYTERLAB_DIR=str(VENV / "share" / "jupyter" / "lab"),
-                   MAKEFLAGS=f"VENV={self.venv}")                          # `make -C $COURSE ...` acts on it
+            f"c.ServerApp.allow_root = True\nc.IdentityProvider.token = {self.token!r}\n"
+        )
+        env = {
+            k: v
+            for k, v in os.environ.items()
+            if not k.startswith(("JUPYTER", "IPYTHON", "VIRTUAL_ENV", "PYTHON", "MAKE"))
+        }
+        env.update(
+            HOME=str(self.home),
+            PATH=os.environ["PATH"].replace(f"{VENV}/bin:", ""),
+            JUPYTER_PATH=str(VENV / "share" / "jupyter"),  # the lab extensions live in .venv
+            JUPYTERLAB_DIR=str(VENV / "share" / "jupyter" / "lab"),
+            MAKEFLAGS=f"VENV={self.venv}",
+        )  # `make -C $COURSE ...` acts on it
         self.env = env
         self.blocks = guide_blocks()
         self.times: dict[str, float] = {}
@@ -209,14 +260,22 @@ class Guide:
         if replace:
             assert replace[0] in body, f"block {name!r} no longer holds {replace[0]!r}"
             body = body.replace(*replace)
-        prelude = (f'COURSE="{ROOT}"\nGRADING="{self.grading}"\nEXCHANGE="{self.exchange}"\n'
-                   f'. "{self.venv}/bin/activate"\nif [ -d "$GRADING" ]; then cd "$GRADING"; fi\n')
+        prelude = (
+            f'COURSE="{ROOT}"\nGRADING="{self.grading}"\nEXCHANGE="{self.exchange}"\n'
+            f'. "{self.venv}/bin/activate"\nif [ -d "$GRADING" ]; then cd "$GRADING"; fi\n'
+        )
         return prelude + body + "\n"
 
     def run(self, name: str, replace: tuple[str, str] | None = None, check: bool = True):
         start = time.monotonic()
-        done = subprocess.run(["bash", "-euo", "pipefail", "-c", self.script(name, replace)], check=False,
-                              env=self.env, cwd=self.tmp, capture_output=True, text=True)
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", self.script(name, replace)],
+            check=False,
+            env=self.env,
+            cwd=self.tmp,
+            capture_output=True,
+            text=True,
+        )
         self.times[name] = self.times.get(name, 0.0) + time.monotonic() - start
         output = done.stdout + done.stderr
         if check and done.returncode != 0:
@@ -226,8 +285,14 @@ class Guide:
     def shell(self, command: str) -> str:
         """A command in the activated layered environment (not a guide block): for checks."""
         prelude = f'. "{self.venv}/bin/activate"\n'
-        done = subprocess.run(["bash", "-euo", "pipefail", "-c", prelude + command], env=self.env, cwd=self.tmp,
-                              capture_output=True, text=True, check=True)
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", prelude + command],
+            env=self.env,
+            cwd=self.tmp,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return done.stdout + done.stderr
 
 
@@ -245,10 +310,15 @@ def nbgrader_mode(guide: Guide) -> tuple[str, list[str]]:
 class Formgrader:
     def __init__(self, guide: Guide):
         self.base, self.token = f"http://127.0.0.1:{guide.port}", guide.token
-        self.log = open(guide.tmp / "jupyterlab.log", "w", encoding="utf-8")  # noqa: SIM115 - closed in stop
-        self.server = subprocess.Popen(["bash", "-euo", "pipefail", "-c", guide.script("formgrader")],
-                                       env=guide.env, cwd=guide.tmp, stdout=self.log, stderr=subprocess.STDOUT,
-                                       start_new_session=True)
+        self.log = open(guide.tmp / "jupyterlab.log", "w", encoding="utf-8")
+        self.server = subprocess.Popen(
+            ["bash", "-euo", "pipefail", "-c", guide.script("formgrader")],
+            env=guide.env,
+            cwd=guide.tmp,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 120
         while True:
             try:
@@ -257,14 +327,17 @@ class Formgrader:
             except OSError:
                 if self.server.poll() is not None or time.monotonic() > deadline:
                     self.stop()
-                    raise AssertionError("the formgrader block did not start JupyterLab:\n"
-                                         + (guide.tmp / "jupyterlab.log").read_text()[-4000:]) from None
+                    raise AssertionError(
+                        "the formgrader block did not start JupyterLab:\n"
+                        + (guide.tmp / "jupyterlab.log").read_text()[-4000:]
+                    ) from None
                 time.sleep(0.5)
 
     def api(self, path: str, method: str = "GET", body: dict | None = None):
         data = json.dumps(body).encode() if body is not None else None
-        request = urllib.request.Request(self.base + path, data=data, method=method,
-                                         headers={"Authorization": f"token {self.token}"})
+        request = urllib.request.Request(
+            self.base + path, data=data, method=method, headers={"Authorization": f"token {self.token}"}
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             return json.loads(response.read() or b"null")
 
@@ -315,10 +388,17 @@ def test_the_guide_runs_release_to_feedback(guide, tmp_path):
     assert guide.run("validate", replace=(source_nb, str(passing)), check=False)[0] == 0
     code, output = guide.run("validate", replace=(source_nb, str(failing)), check=False)
     assert code == 1 and "VALIDATION FAILED" in output, output[-3000:]
-    plain = subprocess.run(["bash", "-c", f'. "{guide.venv}/bin/activate"; nbgrader validate "{failing}"'],
-                           check=False, env=guide.env, cwd=tmp_path, capture_output=True, text=True)
+    plain = subprocess.run(
+        ["bash", "-c", f'. "{guide.venv}/bin/activate"; nbgrader validate "{failing}"'],
+        check=False,
+        env=guide.env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
     assert plain.returncode == 0 and "VALIDATION FAILED" in plain.stdout, (
-        "nbgrader validate now exits non-zero on failure: simplify the guide's validate block")
+        "nbgrader validate now exits non-zero on failure: simplify the guide's validate block"
+    )
 
     guide.run("generate")
     release = guide.grading / "release" / ASSIGNMENT / LESSON.name
@@ -356,15 +436,21 @@ def test_the_guide_runs_release_to_feedback(guide, tmp_path):
         assert sorted(listed) == lessons and listed[ASSIGNMENT] == 3, listed
         notebooks = formgrader.api(f"/formgrader/api/submitted_notebooks/{ASSIGNMENT}/{ASSIGNMENT}")
         by_student = {nb["student"]: nb["id"] for nb in notebooks}
-        grades = {kind: {g["name"]: g for g in formgrader.api(f"/formgrader/api/grades?submission_id="
-                                                               f"{by_student[students[kind]]}")}
-                  for kind in students}
+        grades = {
+            kind: {
+                g["name"]: g
+                for g in formgrader.api(f"/formgrader/api/grades?submission_id={by_student[students[kind]]}")
+            }
+            for kind in students
+        }
         for grade_id, cell in tests.items():
             assert grades["untouched"][grade_id]["auto_score"] == 0, grade_id
             assert grades["correct"][grade_id]["auto_score"] == cell["points"], grade_id
             wrong_expected = 0 if grade_id == f"{WRONG_EXERCISE}-tests" else cell["points"]
             assert grades["wrong"][grade_id]["auto_score"] == wrong_expected, (
-                grade_id, "the wrong answer passes the visible tests and only the hidden ones catch it")
+                grade_id,
+                "the wrong answer passes the visible tests and only the hidden ones catch it",
+            )
         manual = {"correct": 1.0, "wrong": 0.5}  # the share of each written answer's points the grader gives
         for grade_id, cell in written.items():
             untouched = grades["untouched"][grade_id]
@@ -372,8 +458,9 @@ def test_the_guide_runs_release_to_feedback(guide, tmp_path):
             for kind, share in manual.items():
                 grade = grades[kind][grade_id]
                 assert grade["needs_manual_grade"], grade
-                given = formgrader.api(f"/formgrader/api/grade/{grade['id']}", "PUT",
-                                       {"manual_score": share * cell["points"]})
+                given = formgrader.api(
+                    f"/formgrader/api/grade/{grade['id']}", "PUT", {"manual_score": share * cell["points"]}
+                )
                 assert given["manual_score"] == share * cell["points"] and not given["needs_manual_grade"]
     finally:
         formgrader.stop()
@@ -382,11 +469,17 @@ def test_the_guide_runs_release_to_feedback(guide, tmp_path):
     guide.run("feedback")
     guide.run("learner-feedback")
     hidden = hidden_test_lines(LESSON)
-    visible = [line.strip() for c in tests.values() for line in c["source"].split("### BEGIN HIDDEN TESTS")[0]
-               .splitlines() if line.strip()]
+    visible = [
+        line.strip()
+        for c in tests.values()
+        for line in c["source"].split("### BEGIN HIDDEN TESTS")[0].splitlines()
+        if line.strip()
+    ]
     assert hidden and visible
-    pages = {kind: guide.grading / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
-             for kind, student in students.items()}
+    pages = {
+        kind: guide.grading / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html"
+        for kind, student in students.items()
+    }
     fetched_feedback = list((guide.home / "seq2seq-learner" / ASSIGNMENT / "feedback").glob(f"*/{ASSIGNMENT}.html"))
     assert len(fetched_feedback) == 1, f"the learner should have fetched one feedback page: {fetched_feedback}"
     pages["fetched by the learner"] = fetched_feedback[0]
@@ -404,9 +497,12 @@ def test_the_guide_runs_release_to_feedback(guide, tmp_path):
     with open(guide.grading / "grades.csv", newline="", encoding="utf-8") as f:
         rows = {row["student_id"]: row for row in csv.DictReader(f)}
     total = sum(c["points"] for c in cells.values())
-    expected = {"untouched": 0.0, "correct": float(total),
-                "wrong": sum(c["points"] for g, c in tests.items() if g != f"{WRONG_EXERCISE}-tests")
-                + manual["wrong"] * sum(c["points"] for c in written.values())}
+    expected = {
+        "untouched": 0.0,
+        "correct": float(total),
+        "wrong": sum(c["points"] for g, c in tests.items() if g != f"{WRONG_EXERCISE}-tests")
+        + manual["wrong"] * sum(c["points"] for c in written.values()),
+    }
     assert 0 < expected["wrong"] < total
     for kind, student in students.items():
         assert float(rows[student]["max_score"]) == total, rows[student]
@@ -414,4 +510,3 @@ def test_the_guide_runs_release_to_feedback(guide, tmp_path):
 
     _, output = guide.run("points")
     assert re.search(rf"{ASSIGNMENT}\.ipynb {total:g}(\.0)? ", output), output
-

@@ -90,8 +90,9 @@ def test_colab_install_cell_installs_the_helpers_only_on_colab(path, monkeypatch
     requirements = [w for w in words[1:] if not w.startswith("-")]
     options = [w for w in words[1:] if w.startswith("-")]
     assert requirements == [f"seq2seq-helpers @ git+https://github.com/{seq2seq_helpers.REPOSITORY}"]
-    assert not {"-U", "--upgrade", "--force-reinstall", "--ignore-installed", "-I"} & set(options), \
+    assert not {"-U", "--upgrade", "--force-reinstall", "--ignore-installed", "-I"} & set(options), (
         "the install must not upgrade or reinstall what Colab has (its torch and ipywidgets)"
+    )
     assert not any("torch" in w for w in words), "the Colab cell must not name torch"
 
 
@@ -114,33 +115,45 @@ def test_lessons_use_widgets_only_through_the_package():
     for path in LESSONS:
         for cell in nbformat.read(path, as_version=4).cells:
             if cell.cell_type == "code":
-                assert not re.search(r"^\s*(import ipywidgets|from ipywidgets)|\binteract(_manual)?\(", cell.source,
-                                     re.M), f"{path.name} builds a widget itself; put it in seq2seq_helpers.widgets"
+                assert not re.search(
+                    r"^\s*(import ipywidgets|from ipywidgets)|\binteract(_manual)?\(", cell.source, re.M
+                ), f"{path.name} builds a widget itself; put it in seq2seq_helpers.widgets"
 
 
 # How the slow test builds each widget (code run in the Colab-like kernel). A new widget needs a line here.
 WIDGET_SAMPLES = {
     "text_to_text_demo": "text_to_text_demo(lambda text: text[::-1], description='reverse', value='abc')",
     "schedule_explorer": "schedule_explorer(total_steps=200)",
-    "attention_browser": ("attention_browser([(list('abc'), list('cba'), [[0.1, 0.2, 0.7], [0.2, 0.6, 0.2], "
-                          "[0.7, 0.2, 0.1]]), (list('xy'), list('yx'), [[0.3, 0.7], [0.8, 0.2]])])"),
-    "beam_stepper": ("beam_stepper([[BeamNode(-1, 3, -0.5, False), BeamNode(-1, 4, -0.9, False)], "
-                     "[BeamNode(0, 3, -1.7, False), BeamNode(1, 2, -1.0, True)]], ['<pad>', '<sos>', '<eos>', 'a', 'b'], "
-                     "best=[4, 2])"),
-    "translation_explorer": ("translation_explorer(lambda text, locale: {'output': text.upper(), 'beam': [(text.upper(), "
-                             "-0.1), (text, -2.0)], 'src_tokens': list(text), 'out_tokens': list(text.upper()) + ['<eos>'], "
-                             "'weights': [[1.0 / len(text)] * len(text)] * (len(text) + 1)}, choices=['en_US', 'fr_FR'], "
-                             "value='abc')"),
-    "attention_heads_browser": ("attention_heads_browser({'encoder self-attention': [[[[0.6, 0.4], [0.3, 0.7]], "
-                                "[[0.5, 0.5], [0.9, 0.1]]]], 'cross-attention': [[[[0.1, 0.9], [0.8, 0.2], [0.5, 0.5]], "
-                                "[[0.5, 0.5], [0.4, 0.6], [0.5, 0.5]]]] * 2}, list('ab'), ['b', 'a', '<eos>'])"),
+    "attention_browser": (
+        "attention_browser([(list('abc'), list('cba'), [[0.1, 0.2, 0.7], [0.2, 0.6, 0.2], "
+        "[0.7, 0.2, 0.1]]), (list('xy'), list('yx'), [[0.3, 0.7], [0.8, 0.2]])])"
+    ),
+    "beam_stepper": (
+        "beam_stepper([[BeamNode(-1, 3, -0.5, False), BeamNode(-1, 4, -0.9, False)], "
+        "[BeamNode(0, 3, -1.7, False), BeamNode(1, 2, -1.0, True)]], ['<pad>', '<sos>', '<eos>', 'a', 'b'], "
+        "best=[4, 2])"
+    ),
+    "translation_explorer": (
+        "translation_explorer(lambda text, locale: {'output': text.upper(), 'beam': [(text.upper(), "
+        "-0.1), (text, -2.0)], 'src_tokens': list(text), 'out_tokens': list(text.upper()) + ['<eos>'], "
+        "'weights': [[1.0 / len(text)] * len(text)] * (len(text) + 1)}, choices=['en_US', 'fr_FR'], "
+        "value='abc')"
+    ),
+    "attention_heads_browser": (
+        "attention_heads_browser({'encoder self-attention': [[[[0.6, 0.4], [0.3, 0.7]], "
+        "[[0.5, 0.5], [0.9, 0.1]]]], 'cross-attention': [[[[0.1, 0.9], [0.8, 0.2], [0.5, 0.5]], "
+        "[[0.5, 0.5], [0.4, 0.6], [0.5, 0.5]]]] * 2}, list('ab'), ['b', 'a', '<eos>'])"
+    ),
 }
 
 
 def public_widget_functions() -> list[str]:
     module = seq2seq_helpers.widgets
-    return sorted(name for name, value in vars(module).items() if callable(value) and not name.startswith("_")
-                  and getattr(value, "__module__", None) == module.__name__)
+    return sorted(
+        name
+        for name, value in vars(module).items()
+        if callable(value) and not name.startswith("_") and getattr(value, "__module__", None) == module.__name__
+    )
 
 
 def test_every_widget_has_a_sample():
@@ -157,21 +170,31 @@ def make_venv(path: Path) -> Path:
 
 
 def pip(python: Path, *args: str, cwd: Path | None = None, timeout: int = 900) -> str:
-    run = subprocess.run([str(python), "-m", "pip", "install", "--disable-pip-version-check", *args], cwd=cwd,
-                         capture_output=True, text=True, timeout=timeout)
+    run = subprocess.run(
+        [str(python), "-m", "pip", "install", "--disable-pip-version-check", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     if run.returncode != 0:
         if "No matching distribution found for torch" in run.stderr + run.stdout:
-            pytest.skip("no torch wheel reachable (neither PyTorch's index nor a local wheel): "
-                        + (run.stderr or run.stdout)[-400:])
+            pytest.skip(
+                "no torch wheel reachable (neither PyTorch's index nor a local wheel): "
+                + (run.stderr or run.stdout)[-400:]
+            )
         raise AssertionError(f"pip install {' '.join(args)} failed:\n{run.stdout[-3000:]}\n{run.stderr[-3000:]}")
     return run.stdout
 
 
 def versions(python: Path, *modules: str) -> dict[str, str]:
-    code = ("import importlib, json, sys; print(json.dumps({m: importlib.import_module(m).__version__ "
-            f"for m in {list(modules)!r}}} | {{'python': sys.version.split()[0]}}))")
-    return json.loads(subprocess.run([str(python), "-c", code], check=True, capture_output=True, text=True,
-                                     timeout=300).stdout)
+    code = (
+        "import importlib, json, sys; print(json.dumps({m: importlib.import_module(m).__version__ "
+        f"for m in {list(modules)!r}}} | {{'python': sys.version.split()[0]}}))"
+    )
+    return json.loads(
+        subprocess.run([str(python), "-c", code], check=True, capture_output=True, text=True, timeout=300).stdout
+    )
 
 
 def copy_package(dest: Path) -> Path:
@@ -179,8 +202,9 @@ def copy_package(dest: Path) -> Path:
     dest.mkdir(parents=True)
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(ROOT / name, dest / name)
-    shutil.copytree(ROOT / "seq2seq_helpers", dest / "seq2seq_helpers",
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    shutil.copytree(
+        ROOT / "seq2seq_helpers", dest / "seq2seq_helpers", ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+    )
     return dest
 
 
@@ -188,9 +212,16 @@ def kernelspec(venv_python: Path, home: Path, name: str) -> None:
     """A kernel named `name` that runs in `venv_python`'s environment (found through JUPYTER_PATH)."""
     spec = home / "kernels" / name
     spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(json.dumps({
-        "argv": [str(venv_python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
-        "display_name": name, "language": "python"}), encoding="utf-8")
+    (spec / "kernel.json").write_text(
+        json.dumps(
+            {
+                "argv": [str(venv_python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "display_name": name,
+                "language": "python",
+            }
+        ),
+        encoding="utf-8",
+    )
 
 
 def widget_probe_notebook(html_path: Path):
@@ -256,8 +287,13 @@ def test_widgets_build_and_render_on_colabs_ipywidgets_7_7_1(tmp_path, monkeypat
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     html_path = tmp_path / "widgets.html"
     nb = widget_probe_notebook(html_path)
-    NotebookClient(nb, timeout=300, kernel_name="colab-like", store_widget_state=True,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    NotebookClient(
+        nb,
+        timeout=300,
+        kernel_name="colab-like",
+        store_widget_state=True,
+        resources={"metadata": {"path": str(tmp_path)}},
+    ).execute()
 
     assert nb.cells[0].outputs[0]["text"].startswith("7.7.1 3.11"), nb.cells[0].outputs
     state = nb.metadata["widgets"][WIDGET_STATE]["state"]
@@ -289,8 +325,9 @@ def test_widgets_build_and_render_on_colabs_ipywidgets_7_7_1(tmp_path, monkeypat
 def test_binder_requirements_install_and_run_a_lesson(tmp_path):
     requirements = (ROOT / "binder" / "requirements.txt").read_text(encoding="utf-8")
     runtime = (ROOT / "binder" / "runtime.txt").read_text(encoding="utf-8").strip()
-    assert runtime == f"python-{sys.version_info.major}.{sys.version_info.minor}", \
+    assert runtime == f"python-{sys.version_info.major}.{sys.version_info.minor}", (
         f"binder/runtime.txt asks for {runtime}; this test builds with Python {sys.version.split()[0]}"
+    )
     assert re.search(r"^torch==[\d.]+\+cpu$", requirements, re.M), "Binder must get the CPU build of torch"
 
     start = time.perf_counter()
@@ -307,15 +344,31 @@ def test_binder_requirements_install_and_run_a_lesson(tmp_path):
     installed = time.perf_counter() - start
 
     lesson = repo / "notebooks" / BINDER_LESSON
-    run = subprocess.run([str(python.parent / "jupyter"), "nbconvert", "--to", "notebook", "--execute",
-                          "--ExecutePreprocessor.timeout=900", "--output", str(tmp_path / "executed.ipynb"),
-                          str(lesson)], cwd=lesson.parent, capture_output=True, text=True, timeout=1800)
+    run = subprocess.run(
+        [
+            str(python.parent / "jupyter"),
+            "nbconvert",
+            "--to",
+            "notebook",
+            "--execute",
+            "--ExecutePreprocessor.timeout=900",
+            "--output",
+            str(tmp_path / "executed.ipynb"),
+            str(lesson),
+        ],
+        cwd=lesson.parent,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     assert run.returncode == 0, f"{BINDER_LESSON} failed in the Binder environment:\n{run.stderr[-4000:]}"
     executed = nbformat.read(tmp_path / "executed.ipynb", as_version=4)
     errors = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs if o["output_type"] == "error"]
     assert not errors
-    print(f"\nBinder environment {found}: installed in {installed:.0f} s, {BINDER_LESSON} ran in "
-          f"{time.perf_counter() - start - installed:.0f} s")
+    print(
+        f"\nBinder environment {found}: installed in {installed:.0f} s, {BINDER_LESSON} ran in "
+        f"{time.perf_counter() - start - installed:.0f} s"
+    )
 
 
 def test_binder_folder_is_what_mybinder_reads():

@@ -123,7 +123,7 @@ def test_ci_runs_the_readme_test_command():
     command = "pytest -n auto --nbval-lax --nbval-current-env tests notebooks"
     assert command in makefile and command in readme, "the README must name the command `make test` runs"
     test_target = re.search(r"^test:(.*)$", makefile, re.M)
-    # TODO(issue 16): make test lints first once the whole tree is ruff-clean
+    assert test_target and "lint" in test_target.group(1), "make test must lint first (make lint)"
     assert re.search(r"^lint:.*\n\t.*ruff check .*\n\t.*ruff format --check", makefile, re.M), "make lint runs ruff"
 
 
