@@ -6,9 +6,21 @@ import pytest
 import torch
 
 from seq2seq_helpers.data import EOS, PAD, SOS
-from seq2seq_helpers.translation import (UNK, LoadReport, SubwordVocab, TranslationPair, load_sentence_pairs,
-                                         make_pair, make_translation_splits, normalize_text, renderings, say_date,
-                                         say_number, split_of_value, split_sentence_pairs)
+from seq2seq_helpers.translation import (
+    UNK,
+    LoadReport,
+    SubwordVocab,
+    TranslationPair,
+    load_sentence_pairs,
+    make_pair,
+    make_translation_splits,
+    normalize_text,
+    renderings,
+    say_date,
+    say_number,
+    split_of_value,
+    split_sentence_pairs,
+)
 
 # ------------------------------------------------------------------------------------------- the words
 
@@ -162,7 +174,7 @@ def test_loader_columns_limit_lowercase_and_no_length_limit(tmp_path):
 
 def test_loader_reads_windows_line_endings(tmp_path):
     path = tmp_path / "crlf.txt"
-    path.write_bytes("Go.\tVa !\r\nHi.\tSalut !\r\n".encode("utf-8"))
+    path.write_bytes(b"Go.\tVa !\r\nHi.\tSalut !\r\n")
     pairs, _ = load_sentence_pairs(path)
     assert [p.target for p in pairs] == ["Va !", "Salut !"]
 
@@ -244,8 +256,10 @@ def test_subwords_split_a_rare_word_into_known_pieces(vocab):
     assert len(pieces) > 1 and "".join(pieces).replace("▁", "") == "quatre-vingt-dix-neuf"
     bigger = SubwordVocab.train(TEXTS, vocab_size=200)
     assert len(bigger) > len(vocab)
-    mean = lambda v: sum(len(v.encode(t)) for t in TEXTS) / len(TEXTS)  # noqa: E731
-    assert mean(bigger) < mean(vocab), "a bigger vocabulary gives shorter sequences"
+    def mean_length(v):
+        return sum(len(v.encode(t)) for t in TEXTS) / len(TEXTS)
+
+    assert mean_length(bigger) < mean_length(vocab), "a bigger vocabulary gives shorter sequences"
 
 
 def test_subword_training_is_deterministic_and_can_be_rebuilt_from_bytes(vocab):
