@@ -47,6 +47,14 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
         ("attention on the month name", "month_focus", "pct"),
         ("training time", "history.elapsed_s", "s"),
     ],
+    "07_translation": [
+        ("test BLEU (best beam on validation)", "test_bleu", "num"),
+        ("test chrF (best beam on validation)", "test_chrf", "num"),
+        ("test chrF (greedy)", "greedy_chrf", "num"),
+        ("noisy corpus: validation BLEU greedy", "noisy_greedy_bleu", "num"),
+        ("noisy corpus: validation BLEU beam 50", "noisy_beam_bleu", "num"),
+        ("training time", "history.elapsed_s", "s"),
+    ],
     "08_transformer": [
         ("Transformer min bucket", "min(transformer_buckets.values())", "pct"),
         ("BiLSTM + attention min bucket", "min(bilstm_buckets.values())", "pct"),
