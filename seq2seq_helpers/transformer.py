@@ -545,6 +545,7 @@ class TransformerSeq2Seq(_Seq2SeqBase):
         return_attention: bool = False,
     ):
         # src: [batch, src_len], src_lengths: [batch], tgt: [batch, tgt_len] ending in EOS
+        _validate.boolean(return_attention, "return_attention")
         logits, attention = self._run(src, src_lengths, tgt, teacher_forcing_ratio)
         return (logits, attention) if return_attention else logits
 
