@@ -6,6 +6,7 @@
   environments, the browser) spread over the workers;
 - `-n auto` means the CPUs this process may really use (its affinity mask capped by a cgroup quota, as
   `get_device` counts them), not the host's cores;
+- nbval's run of a lesson also proves its autograded checks (autograding_proof.py): no lesson runs twice;
 - each worker, and every kernel it starts (they inherit its environment), gets its share of those CPUs as
   torch threads, so two lessons running side by side on 2 cores do not fight over 4 threads.
 """
@@ -35,6 +36,11 @@ def pytest_xdist_auto_num_workers(config):
 
 
 def pytest_configure(config):
+    # The autograding proof runs inside nbval's run of each lesson (tests/autograding_proof.py)
+    import autograding_proof
+
+    if not config.pluginmanager.is_registered(autograding_proof):
+        config.pluginmanager.register(autograding_proof, "autograding-proof")
     workers = os.environ.get("PYTEST_XDIST_WORKER_COUNT")
     if workers and "OMP_NUM_THREADS" not in os.environ:  # in a worker: its share of the CPUs, for its kernels too
         os.environ["OMP_NUM_THREADS"] = str(max(1, _available_cpus() // int(workers)))

@@ -4,26 +4,30 @@
 - nbgrader's own `generate_assignment` accepts every lesson, and its gradebook agrees with the cells' points;
   the student versions hold the same exercise cells as nbgrader's release;
 - outside the exercises a student version is the lesson; inside, no solution or hidden test is left;
-- (slow) each lesson runs once with its solutions, and right after every autograded test cell passes, the
-  student stubs of its solution cells run in their place and the test cell must FAIL, both as the learner
-  sees it (hidden tests removed) and as the autograder runs it (hidden tests in); the same with an empty
-  answer (`pass` in place of the solution), which catches test cells that only call the learner's function.
-  A check that passes on a stub is a bug. A fast test proves that this machinery reports weak checks.
+- every autograded check fails on the stub, on an empty answer and on plausible mistakes: the proof itself runs
+  inside nbval's run of each lesson (autograding_proof.py, registered by conftest.py); here fast tests prove
+  that its machinery reports weak checks, both in a plain kernel and inside nbval, and that every plausible
+  mistake listed still fits its lesson's solution.
 """
 
 from __future__ import annotations
 
-import copy
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from autograding_proof import (
+    exercise_groups,
+    is_solution_code,
+    is_test_cell,
+    nbgrader_meta,
+    prove_checks,
+    with_mistake,
+)
+from plausible_mistakes import MISTAKES, mistake
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -31,35 +35,6 @@ import make_student_versions as msv  # noqa: E402
 
 LESSONS = sorted((ROOT / "notebooks").glob(msv.LESSONS))
 IDS = [p.stem for p in LESSONS]
-
-
-def nbgrader_meta(cell) -> dict:
-    return cell.metadata.get("nbgrader", {})
-
-
-def is_solution_code(cell) -> bool:
-    return cell.cell_type == "code" and bool(nbgrader_meta(cell).get("solution"))
-
-
-def is_test_cell(cell) -> bool:
-    """An autograded test cell: graded code that is not itself a solution."""
-    meta = nbgrader_meta(cell)
-    return cell.cell_type == "code" and bool(meta.get("grade")) and not meta.get("solution")
-
-
-def exercise_groups(nb) -> dict[int, list[int]]:
-    """{test cell index: indices of the solution cells it checks} - the solution cells since the previous
-    exercise's tests (consecutive test cells check the same solutions)."""
-    groups, solutions, after_test = {}, [], False
-    for i, cell in enumerate(nb.cells):
-        if is_solution_code(cell):
-            solutions = [] if after_test else solutions
-            solutions.append(i)
-            after_test = False
-        elif is_test_cell(cell):
-            groups[i] = list(solutions)
-            after_test = True
-    return groups
 
 
 def test_there_are_lessons_and_student_versions():
@@ -228,146 +203,6 @@ def test_student_versions_hold_nbgraders_release(nbgrader_course):
 
 # ------------------------------------------------------------------------------------- checks are real
 
-PROBE_SETUP = r'''
-def _s2s_snapshot():
-    """The names the notebook bound (not _private ones) and the random states, as they are now."""
-    import random
-    rng = [random.getstate()]
-    try:
-        import numpy
-        rng.append(numpy.random.get_state())
-    except ImportError:
-        rng.append(None)
-    try:
-        import torch
-        rng.append(torch.get_rng_state())
-        rng.append(torch.cuda.get_rng_state_all() if torch.cuda.is_available() else None)
-    except ImportError:
-        rng += [None, None]
-    return {k: v for k, v in globals().items() if not k.startswith("_")}, rng
-
-def _s2s_restore(snapshot):
-    names, rng = snapshot
-    ns = globals()
-    for k in [k for k in ns if not k.startswith("_") and k not in names]:
-        del ns[k]
-    ns.update(names)
-    import random
-    random.setstate(rng[0])
-    if rng[1] is not None:
-        import numpy
-        numpy.random.set_state(rng[1])
-    if rng[2] is not None:
-        import torch
-        torch.set_rng_state(rng[2])
-        if rng[3] is not None:
-            torch.cuda.set_rng_state_all(rng[3])
-
-_s2s_snapshots = {}
-'''
-
-
-class Kernel:
-    """One kernel running a growing notebook: every cell sent to it is appended, so nothing is overwritten."""
-
-    def __init__(self, metadata, cwd: Path):
-        self.nb = nbformat.v4.new_notebook(metadata=metadata)
-        self.client = NotebookClient(
-            self.nb, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(cwd)}}
-        )
-
-    def run(self, source: str) -> str | None:
-        """Run code; None when it succeeds, else 'ErrorName: message'."""
-        cell = nbformat.v4.new_code_cell(source)
-        self.nb.cells.append(cell)
-        try:
-            self.client.execute_cell(cell, len(self.nb.cells) - 1)
-        except CellExecutionError as err:
-            return f"{err.ename}: {str(err.evalue).strip().splitlines()[0] if str(err.evalue).strip() else ''}"
-        return None
-
-
-def empty_answers(nb):
-    """The lesson with every solution region replaced by `pass`: a learner who deleted the `raise` and wrote
-    nothing. A check must fail on this too (it catches test cells that only call the function)."""
-    from nbgrader.preprocessors import ClearSolutions
-
-    return ClearSolutions(code_stub={"python": "pass"}).preprocess(copy.deepcopy(nb), {})[0]
-
-
-def prove_checks(lesson_path: Path, student_path: Path):
-    """Run the lesson; after each test cell passes, run it again after the student stubs and record the outcome.
-
-    Each test cell is probed with two stand-ins for the learner's cells (the student version's
-    `raise NotImplementedError()`, and an empty answer `pass`), each followed by the test cell as learners see
-    it and as the autograder runs it (hidden tests in). Before a probe, the names the solution cells bound are
-    put back as they were before them (the student's run never had the solution's variables); after the
-    probes, the solution's names and random states come back, so the rest of the lesson runs as if unprobed.
-
-    Returns (rows, problems, seconds): one row per (test cell, stand-in, variant) with the error that made it
-    fail, or None where it passed (a problem).
-    """
-    lesson = nbformat.read(lesson_path, as_version=4)
-    stand_ins = {"stub": nbformat.read(student_path, as_version=4), "empty answer": empty_answers(lesson)}
-    visible_tests = msv.student_version(lesson, lesson_path.name)  # hidden tests removed, as the learner sees
-    groups = exercise_groups(lesson)
-    starts = {solutions[0]: test for test, solutions in groups.items() if solutions}
-    rows, problems = [], []
-    kernel = Kernel(lesson.metadata, lesson_path.parent)
-    start = time.perf_counter()
-    with kernel.client.setup_kernel():
-        assert kernel.run(PROBE_SETUP) is None
-        for i, cell in enumerate(lesson.cells):
-            if cell.cell_type != "code":
-                continue
-            if i in starts:  # the state before this exercise's solutions, to replay the student's run from
-                assert kernel.run(f"_s2s_snapshots[{i}] = _s2s_snapshot()") is None
-            error = kernel.run(cell.source)
-            assert error is None, f"{lesson_path.name} cell {i} fails on the solution notebook: {error}"
-            if i not in groups or not groups[i]:
-                continue
-            grade_id = nbgrader_meta(cell)["grade_id"]
-            first = groups[i][0]
-            assert kernel.run("_s2s_after = _s2s_snapshot()") is None
-            variants = {"as the learner sees it": visible_tests.cells[i].source, "with hidden tests": cell.source}
-            if variants["as the learner sees it"] == cell.source:
-                variants = {"(no hidden tests)": cell.source}
-            for stand_in, replacement in stand_ins.items():
-                for variant, test_source in variants.items():
-                    assert kernel.run(f"_s2s_restore(_s2s_snapshots[{first}])") is None
-                    for j in range(first, i):  # the learner's cells from the first solution up to the test cell
-                        if replacement.cells[j].cell_type != "code":
-                            continue
-                        stub_error = kernel.run(replacement.cells[j].source)
-                        if (
-                            stand_in == "stub"
-                            and j in groups[i]
-                            and stub_error
-                            and not stub_error.startswith("NotImplementedError")
-                        ):
-                            problems.append(
-                                f"{lesson_path.name} {nbgrader_meta(lesson.cells[j])['grade_id']}: "
-                                f"the student stub itself fails with {stub_error}"
-                            )
-                    failure = kernel.run(test_source)
-                    rows.append((grade_id, stand_in, variant, failure))
-                    if failure is None:
-                        problems.append(f"{lesson_path.name} {grade_id} {variant}: PASSES on the {stand_in}")
-            assert kernel.run("_s2s_restore(_s2s_after)") is None  # the solution's state, as if never probed
-    return rows, problems, time.perf_counter() - start
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("lesson_path", LESSONS, ids=IDS)
-def test_every_autograded_check_passes_on_the_solution_and_fails_on_the_stub(lesson_path):
-    read_student(lesson_path.name)
-    rows, problems, seconds = prove_checks(lesson_path, ROOT / "student" / lesson_path.name)
-    print(f"\n{lesson_path.name}: solution run with probes in {seconds:.0f} s")
-    for grade_id, stand_in, variant, failure in rows:
-        print(f"  {grade_id:24s} on the {stand_in:12s} {variant:22s}: {failure or 'PASSED (a bug)'}")
-    assert rows, f"{lesson_path.name}: no autograded test cell was probed"
-    assert not problems, "\n".join(problems)
-
 
 def exercise_notebook(cells):
     """A tiny lesson: (kind, source, grade_id, points) tuples, kind in plain / solution / test."""
@@ -392,49 +227,126 @@ def exercise_notebook(cells):
     return nb
 
 
-def test_the_proof_catches_a_check_that_passes_on_the_stub(tmp_path):
-    """The machinery itself: a weak check is reported, a real one is not, and a variable left over from the
-    solution run does not make a check look weak (the student's run never had it)."""
-    nb = exercise_notebook(
-        [
-            ("plain", "base = 10", None, 0),
-            ("solution", "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION", "ex1", 0),
-            ("test", "assert double(base) == 20", "ex1-tests", 1),
-            ("solution", "### BEGIN SOLUTION\nanswer = base + 32\n### END SOLUTION", "ex2", 0),
-            ("test", "assert answer == 42", "ex2-tests", 1),  # real: the stub never binds `answer`
-            ("solution", "def half(x):\n    ### BEGIN SOLUTION\n    return x / 2\n    ### END SOLUTION", "ex3", 0),
-            (
-                "test",
-                "assert base == 10\n### BEGIN HIDDEN TESTS\nassert half(base) == 5\n### END HIDDEN TESTS",
-                "ex3-tests",
-                1,
-            ),  # weak as learners see it: the visible part never calls half
-            ("solution", "### BEGIN SOLUTION\nnote = 'done'\n### END SOLUTION", "ex4", 0),
-            ("test", "assert isinstance(base, int)", "ex4-tests", 1),  # weak: checks nothing the learner wrote
-            (
-                "solution",
-                "def shout(text):\n    ### BEGIN SOLUTION\n    return text.upper()\n    ### END SOLUTION",
-                "ex5",
-                0,
-            ),
-            ("test", "shout('hi')\nprint('✓ shout runs')", "ex5-tests", 1),  # weak: runs it, asserts nothing
-            ("plain", "assert double(answer) == 84 and note == 'done'", None, 0),  # later cells still see the solutions
-        ]
-    )
-    lesson, student = tmp_path / "99_probe.ipynb", tmp_path / "student.ipynb"
-    nbformat.write(nb, lesson)
-    nbformat.write(msv.student_version(nb, lesson.name), student)
-    rows, problems, _ = prove_checks(lesson, student)
+PROBE_LESSON = [
+    ("plain", "base = 10", None, 0),
+    ("solution", "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION", "ex1", 0),
+    ("test", "assert double(base) == 20", "ex1-tests", 1),
+    ("solution", "### BEGIN SOLUTION\nanswer = base + 32\n### END SOLUTION", "ex2", 0),
+    ("test", "assert answer == 42", "ex2-tests", 1),  # real: the stub never binds `answer`
+    ("solution", "def half(x):\n    ### BEGIN SOLUTION\n    return x / 2\n    ### END SOLUTION", "ex3", 0),
+    (
+        "test",
+        "assert base == 10\n### BEGIN HIDDEN TESTS\nassert half(base) == 5\n### END HIDDEN TESTS",
+        "ex3-tests",
+        1,
+    ),  # weak as learners see it: the visible part never calls half
+    ("solution", "### BEGIN SOLUTION\nnote = 'done'\n### END SOLUTION", "ex4", 0),
+    ("test", "assert isinstance(base, int)", "ex4-tests", 1),  # weak: checks nothing the learner wrote
+    ("solution", "def shout(text):\n    ### BEGIN SOLUTION\n    return text.upper()\n    ### END SOLUTION", "ex5", 0),
+    ("test", "shout('hi')\nprint('✓ shout runs')", "ex5-tests", 1),  # weak: runs it, asserts nothing
+    ("solution", "def triple(x):\n    ### BEGIN SOLUTION\n    return 3 * x\n    ### END SOLUTION", "ex6", 0),
+    (
+        "test",
+        "assert triple(1) == 3\nprint('✓ triple works')\n### BEGIN HIDDEN TESTS\nassert triple(2) == 6\n"
+        "### END HIDDEN TESTS",
+        "ex6-tests",
+        1,
+    ),  # its visible part lets `x + 2` through, and then tells the learner it is right
+    ("plain", "assert double(answer) == 84 and note == 'done'", None, 0),  # later cells still see the solutions
+]
+PROBE_MISTAKES = {
+    "ex1": [mistake("adds instead", ("2 * x", "2 + x")), mistake("right after all", ("2 * x", "x + x"))],
+    "ex3": [mistake("thirds", ("x / 2", "x / 3"), visible=False)],
+    "ex6": [mistake("adds two", ("3 * x", "x + 2"), visible=False), mistake("adds", ("3 * x", "x + 3"))],
+}
+PROBE_PROBLEMS = [
+    "99_probe.ipynb ex1-tests (no hidden tests): PASSES on the mistake 'right after all'",
+    "99_probe.ipynb ex3-tests as the learner sees it: PASSES on the empty answer",
+    "99_probe.ipynb ex3-tests as the learner sees it: PASSES on the stub",
+    "99_probe.ipynb ex4-tests (no hidden tests): PASSES on the empty answer",
+    "99_probe.ipynb ex4-tests (no hidden tests): PASSES on the stub",
+    "99_probe.ipynb ex5-tests (no hidden tests): PASSES on the empty answer",
+    "99_probe.ipynb ex6-tests as the learner sees it: prints ✓ on the mistake 'adds two', a wrong answer "
+    "(printed: '✓ triple works')",
+]
+
+
+def test_the_proof_catches_weak_checks(tmp_path):
+    """The machinery itself, in a plain kernel: a weak check is reported, a real one is not, a listed mistake
+    that is in fact right is reported, a visible test that ticks a wrong answer is reported, and a variable
+    left over from the solution run does not make a check look weak (the student's run never had it)."""
+    lesson = tmp_path / "99_probe.ipynb"
+    nbformat.write(exercise_notebook(PROBE_LESSON), lesson)
+    rows, problems = prove_checks(lesson, PROBE_MISTAKES)
     outcome = {(grade_id, stand_in, variant): failure for grade_id, stand_in, variant, failure in rows}
     assert outcome[("ex1-tests", "stub", "(no hidden tests)")].startswith("NotImplementedError")
     assert outcome[("ex1-tests", "empty answer", "(no hidden tests)")].startswith("AssertionError")  # None != 20
+    assert outcome[("ex1-tests", "mistake 'adds instead'", "(no hidden tests)")].startswith("AssertionError")
     assert outcome[("ex2-tests", "stub", "(no hidden tests)")].startswith("NameError")
     assert outcome[("ex3-tests", "stub", "with hidden tests")].startswith("NotImplementedError")
+    assert outcome[("ex3-tests", "mistake 'thirds'", "with hidden tests")].startswith("AssertionError")
     assert outcome[("ex5-tests", "stub", "(no hidden tests)")].startswith("NotImplementedError")
-    assert sorted(problems) == [
-        "99_probe.ipynb ex3-tests as the learner sees it: PASSES on the empty answer",
-        "99_probe.ipynb ex3-tests as the learner sees it: PASSES on the stub",
-        "99_probe.ipynb ex4-tests (no hidden tests): PASSES on the empty answer",
-        "99_probe.ipynb ex4-tests (no hidden tests): PASSES on the stub",
-        "99_probe.ipynb ex5-tests (no hidden tests): PASSES on the empty answer",
-    ]
+    assert outcome[("ex6-tests", "mistake 'adds'", "as the learner sees it")].startswith("AssertionError")
+    assert sorted(problems) == PROBE_PROBLEMS
+
+
+@pytest.mark.slow
+def test_the_proof_runs_inside_nbval_and_fails_the_test_cell(tmp_path):
+    """The way `make test` runs it: nbval executes the lesson, the plugin probes in nbval's kernel, the weak
+    checks' test cells fail with the problems, the real ones pass, and the cells after the exercises (which
+    use the solutions' names) still pass."""
+    nbformat.write(exercise_notebook(PROBE_LESSON), tmp_path / "99_probe.ipynb")
+    (tmp_path / "conftest.py").write_text(
+        "import plausible_mistakes\n"
+        "from test_student_versions import PROBE_MISTAKES\n"
+        "plausible_mistakes.MISTAKES['99_probe.ipynb'] = PROBE_MISTAKES\n"
+    )
+    env = dict(os.environ, PYTHONPATH=str(ROOT / "tests"))
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "autograding_proof", "-p", "no:cacheprovider", "--nbval-lax"]
+        + ["--nbval-current-env", "-rA", "-q", "99_probe.ipynb"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    report = run.stdout + run.stderr
+    failed = sorted(line.split("::")[1].split(" ")[0:2] for line in report.splitlines() if line.startswith("FAILED"))
+    cells = {
+        c.metadata["nbgrader"]["grade_id"]: n
+        for n, c in enumerate(c for c in exercise_notebook(PROBE_LESSON).cells if c.cell_type == "code")
+        if "nbgrader" in c.metadata
+    }
+    expected = sorted(
+        ["Cell", str(cells[g])] for g in ("ex1-tests", "ex3-tests", "ex4-tests", "ex5-tests", "ex6-tests")
+    )
+    assert failed == expected, report
+    for problem in PROBE_PROBLEMS:
+        assert problem in report, report
+    assert "5 failed, 9 passed" in report, report  # the plain cells, the solution cells and ex2's test cell
+
+
+def test_every_plausible_mistake_fits_its_lesson():
+    """Each listed mistake names a solution cell of its lesson and its edits still apply to that solution (the
+    proof would otherwise stop the lesson's nbval run with a definition error)."""
+    for name, by_id in MISTAKES.items():
+        lesson = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+        for grade_id, listed in by_id.items():
+            assert listed, f"{name} {grade_id}: an empty list of mistakes"
+            for m in listed:
+                changed = with_mistake(lesson, m, grade_id)
+                assert changed.cells != lesson.cells, f"{name} {grade_id} {m.label!r} changes nothing"
+
+
+def test_every_autograded_exercise_has_plausible_mistakes():
+    """Every solution cell checked by an autograded test has at least one plausible mistake listed."""
+    missing = []
+    for path in sorted((ROOT / "notebooks").glob(msv.LESSONS)):
+        nb = nbformat.read(path, as_version=4)
+        checked = {j for solutions in exercise_groups(nb).values() for j in solutions}
+        for j in sorted(checked):
+            grade_id = nbgrader_meta(nb.cells[j])["grade_id"]
+            if grade_id not in MISTAKES.get(path.name, {}):
+                missing.append(f"{path.name} {grade_id}")
+    assert not missing, "no plausible mistakes listed (tests/plausible_mistakes.py) for: " + ", ".join(missing)
