@@ -33,9 +33,7 @@ import nbformat
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import make_student_versions as msv  # noqa: E402
 from plausible_mistakes import MISTAKES, Mistake  # noqa: E402
 
 TICK = "✓"
@@ -68,6 +66,16 @@ def exercise_groups(nb) -> dict[int, list[int]]:
             groups[i] = list(solutions)
             after_test = True
     return groups
+
+
+def _student_version(nb, name: str):
+    """`make student`'s version of a lesson (imported here, not at the top: nbgrader is needed only when a
+    lesson with exercises is proven, and the floors environment of tests/test_floors.py has no nbgrader)."""
+    if str(ROOT / "scripts") not in sys.path:
+        sys.path.insert(0, str(ROOT / "scripts"))
+    import make_student_versions
+
+    return make_student_versions.student_version(nb, name)
 
 
 def empty_answers(nb):
@@ -156,7 +164,7 @@ class Prover:
         self.name, self.run, self.lesson = name, run, lesson
         self.groups = exercise_groups(lesson)
         self.starts = {solutions[0] for solutions in self.groups.values() if solutions}
-        self.visible = msv.student_version(lesson, name)  # hidden tests removed, as the learner sees them
+        self.visible = _student_version(lesson, name)  # hidden tests removed, as the learner sees them
         self.stand_ins = {"stub": self.visible, "empty answer": empty_answers(lesson)}
         self.mistakes: dict[int, list[tuple[str, object]]] = {}  # test cell -> [(label, notebook)]
         mistakes = MISTAKES.get(name, {}) if mistakes is None else mistakes
