@@ -3,11 +3,36 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 
 from . import _validate
 from .training import History
+
+# Lesson 06 writes dates in Japanese and Korean; matplotlib's DejaVu Sans has no CJK glyphs (empty boxes). The
+# package ships a small subset of Noto Sans CJK (SIL OFL 1.1, see fonts/OFL.txt; made by scripts/make_cjk_font.py)
+# with exactly the characters the dates use, and adds it to matplotlib's font families as a fallback: a glyph
+# DejaVu Sans lacks is drawn from it, everything else looks as before.
+CJK_FAMILY = "Seq2seq Course CJK"
+CJK_FONT = Path(__file__).resolve().parent / "fonts" / "Seq2seqCourseCJK-Regular.otf"
+
+
+def use_cjk_fallback() -> None:
+    """Register the course's CJK font with matplotlib and append it to `font.family` (idempotent)."""
+    import matplotlib
+    from matplotlib import font_manager
+
+    if not CJK_FONT.exists():
+        return
+    if CJK_FAMILY not in {f.name for f in font_manager.fontManager.ttflist}:
+        font_manager.fontManager.addfont(str(CJK_FONT))
+    families = list(matplotlib.rcParams["font.family"])
+    if CJK_FAMILY not in families:
+        matplotlib.rcParams["font.family"] = [*families, CJK_FAMILY]
+
+
+use_cjk_fallback()
 
 
 def _axes(ax) -> None:

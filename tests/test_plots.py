@@ -1,5 +1,8 @@
 """Tests for seq2seq_helpers.plots: the figures hold the right axes and lines (drawn off-screen, Agg)."""
 
+import sys
+from pathlib import Path
+
 import matplotlib.pyplot as plt
 import pytest
 import torch
@@ -150,3 +153,55 @@ def test_plot_beam_tree_errors():
         plot_beam_tree([], ["a"])
     with pytest.raises(ValueError, match="upto_step must be between 0 and 1"):
         plot_beam_tree(_beam_history(), ["a"] * 5, upto_step=2)
+
+
+# ------------------------------------------------------------------------------------------ CJK glyphs
+
+
+def _missing_glyph_warnings(text: str, families) -> list[str]:
+    import warnings
+
+    import matplotlib
+
+    with matplotlib.rc_context({"font.family": families}):
+        fig, ax = plt.subplots(figsize=(40, 1))
+        ax.set_title(text)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            fig.canvas.draw()
+    return [str(w.message) for w in caught if "missing from" in str(w.message)]
+
+
+def test_every_character_the_dates_write_has_a_glyph():
+    """Lesson 06's dates in every locale and format (over a leap year: every month, weekday and day) draw
+    without a missing glyph: DejaVu Sans, then the course's CJK subset. The control: without the subset the
+    Japanese and Korean characters are missing (so this test can fail). A new locale whose characters the
+    subset lacks fails here until scripts/make_cjk_font.py is run again."""
+    import matplotlib
+
+    import seq2seq_helpers.plots as plots
+
+    sys_path = str(Path(__file__).resolve().parents[1] / "scripts")
+    if sys_path not in sys.path:
+        sys.path.insert(0, sys_path)
+    from make_cjk_font import characters_the_dates_use
+
+    assert plots.CJK_FONT.exists(), "the package's CJK font is missing (seq2seq_helpers/fonts/)"
+    assert (plots.CJK_FONT.parent / "OFL.txt").exists(), "the font's licence must ship beside it"
+    assert plots.CJK_FAMILY in matplotlib.rcParams["font.family"], "importing plots adds the CJK fallback"
+    text = "".join(sorted(characters_the_dates_use()))
+    assert "年" in text and "월" in text
+    assert _missing_glyph_warnings(text, matplotlib.rcParams["font.family"]) == []
+    without = _missing_glyph_warnings(text, ["sans-serif"])
+    assert any(w.startswith(f"Glyph {ord('年')} ") for w in without), without
+    assert any(w.startswith(f"Glyph {ord('월')} ") for w in without), without
+
+
+def test_use_cjk_fallback_is_idempotent():
+    import matplotlib
+
+    from seq2seq_helpers.plots import CJK_FAMILY, use_cjk_fallback
+
+    use_cjk_fallback()
+    use_cjk_fallback()
+    assert list(matplotlib.rcParams["font.family"]).count(CJK_FAMILY) == 1
