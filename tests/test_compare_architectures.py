@@ -73,6 +73,7 @@ def test_a_quick_run_reports_what_it_measured(tmp_path):
         text = section(report, title)
         summary = {row[0]: row[1:] for row in table_after(text, "min-max).")}
         per_seed = {(row[0], int(row[1])): row[2:] for row in table_after(text, "Per seed:")}
+        curves = {(row[0], int(row[1])): row[2:] for row in table_after(text, "by training step:")}
 
         # parameters: the models the script builds, with the run's vocabularies, counted again
         shell = compare.TaskData(config, task["src_vocab_size"], task["tgt_vocab_size"], [], 0, None, [], [], None, "")
@@ -99,7 +100,9 @@ def test_a_quick_run_reports_what_it_measured(tmp_path):
                 g, b = r["test"]["greedy"], r["test"]["beam 5"]
                 assert row[4] == f"{g['bleu']:.2f} / {b['bleu']:.2f}" and row[5] == f"{g['chrf']:.2f} / {b['chrf']:.2f}"
 
-            # time to target: the first evaluation at or above the target, in training seconds
+            # the validation curve, and the time to target: the first evaluation at or above the target
+            shown = [f"{100 * v:.2f}" if name == "dates" else f"{v:.2f}" for v in r["eval_metric"]]
+            assert curves[r["model"], r["seed"]] == shown, "the validation table shows the run's evaluations"
             assert r["eval_steps"][-1] == config.steps and len(r["eval_metric"]) == len(r["eval_train_seconds"])
             assert 0 < r["eval_train_seconds"][0] <= r["eval_train_seconds"][-1] == r["train_seconds"]
             first = next((i for i, v in enumerate(r["eval_metric"]) if v >= config.target), None)
