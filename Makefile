@@ -73,7 +73,7 @@ benchmark: $(STAMP)
 	$(PY) scripts/benchmark.py
 
 # Lesson 08's BiLSTM-vs-Transformer comparison on lesson 06's dates and lesson 07's translation, 2 seeds; writes
-# docs/architectures.md and prints it (about 10 minutes on 2 cores; run it on a quiet machine).
+# docs/architectures.md and prints it (about 3 minutes on 2 cores; run it on a quiet machine).
 # Options: scripts/compare_architectures.py --help.
 compare: $(STAMP)
 	$(PY) scripts/compare_architectures.py

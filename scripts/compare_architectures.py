@@ -2,7 +2,7 @@
 on lesson 06's dates and lesson 07's English -> French translation. Writes a Markdown report and prints it.
 
     python scripts/compare_architectures.py                 (or: make compare)  both tasks, seeds 0 and 1;
-                                                            writes docs/architectures.md (about 10 min, 2 cores)
+                                                            writes docs/architectures.md (about 3 min on 2 cores)
     python scripts/compare_architectures.py --tasks dates   one task
     python scripts/compare_architectures.py --quick --out /tmp/a.md   tiny sizes (seconds): it works, measures nothing
     python scripts/compare_architectures.py --threads 2 --json /tmp/a.json   torch threads; raw results as JSON
@@ -356,6 +356,8 @@ def train_one(task: TaskData, model_name: str, seed: int, device, progress: bool
     clock = {"start": time.perf_counter(), "evaluating": 0.0, "train_seconds": []}
 
     def eval_fn(m):
+        if device.type == "cuda":
+            torch.cuda.synchronize()  # the steps queued on the GPU are training time
         entered = time.perf_counter()
         clock["train_seconds"].append(entered - clock["start"] - clock["evaluating"])
         scores = task.validate(m, device)
