@@ -7,7 +7,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup instructor learner lab lint format test unit notebooks student benchmark gpu-check browser-test clean
+.PHONY: setup instructor learner lab lint format test unit notebooks student benchmark compare gpu-check browser-test clean
 
 # nbgrader comes with the environment (`make student` and the tests use it), but learners get plain JupyterLab:
 # after `make setup` (or `make learner`) nbgrader's JupyterLab extension is disabled and locked (so that the
@@ -71,6 +71,12 @@ student: $(STAMP)
 # (about 10-15 minutes on 2 cores; run it on a quiet machine). Options: scripts/benchmark.py --help.
 benchmark: $(STAMP)
 	$(PY) scripts/benchmark.py
+
+# Lesson 08's BiLSTM-vs-Transformer comparison on lesson 06's dates and lesson 07's translation, 2 seeds; writes
+# docs/architectures.md and prints it (about 3 minutes on 2 cores; run it on a quiet machine).
+# Options: scripts/compare_architectures.py --help.
+compare: $(STAMP)
+	$(PY) scripts/compare_architectures.py
 
 # On a machine with an NVIDIA GPU: every lesson under nbval with SEQ2SEQ_DEVICE=cuda, then the benchmark's GPU table
 # (docs/benchmarks-gpu.md); log in artifacts/. Refuses (exit 2) where get_device() does not pick CUDA. Not in CI.
