@@ -59,6 +59,13 @@ def running_mean(values, window: int) -> list[float]:
     return out
 
 
+def _full_scale(ax) -> None:
+    """A 0-1 metric on its full scale (small gaps are not blown up), with room above 1.0 so that points at 100%
+    are drawn whole, clear of the frame and the title."""
+    ax.set_ylim(0.0, 1.05)
+    ax.set_yticks([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+
+
 def _legend_outside(ax) -> None:
     """The legend to the right of the axes, never on top of the data."""
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False)
@@ -96,7 +103,8 @@ def plot_history(
     loss_title = "loss (faint: as logged; line: running mean)" if smoothed else "loss"
     axes[0].set(xlabel="step", ylabel="training loss", yscale="log", title=loss_title)
     for ax, name in zip(axes[1:], metrics):
-        ax.set(xlabel="step", ylabel=name.replace("_", " "), ylim=(0.0, 1.0), title=name.replace("_", " "))
+        ax.set(xlabel="step", ylabel=name.replace("_", " "), title=name.replace("_", " "))
+        _full_scale(ax)
     for ax in axes:
         ax.grid(alpha=0.3)
     if len(runs) > 1:
@@ -140,7 +148,7 @@ def plot_accuracy_by_length(results: Mapping[str, Mapping], metric: str = "exact
         )
     ylabel = metric.replace("_", " ")
     ax.set(xlabel="length", ylabel=ylabel if len(results) > 1 else f"{ylabel}, {next(iter(results))}", title=title)
-    ax.set_ylim(0.0, 1.0)
+    _full_scale(ax)
     ax.grid(alpha=0.3)
     if len(results) > 1:
         _legend_outside(ax)

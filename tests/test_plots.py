@@ -95,11 +95,11 @@ def test_plot_history_draws_the_raw_loss_faintly_under_its_running_mean():
 
 def test_accuracy_axes_keep_the_full_range_and_do_not_cut_points_at_one():
     fig = plot_history(_history())
-    assert fig.axes[1].get_ylim() == (0.0, 1.0)
+    assert fig.axes[1].get_ylim() == (0.0, 1.05) and fig.axes[1].get_yticks()[-1] == 1.0  # room above 100%
     assert all(not line.get_clip_on() for line in fig.axes[1].get_lines())
     fig = plot_accuracy_by_length({"gru": accuracy_by_length(PREDS, TARGETS)})
     (ax,) = fig.axes
-    assert ax.get_ylim() == (0.0, 1.0) and not ax.get_lines()[0].get_clip_on()
+    assert ax.get_ylim() == (0.0, 1.05) and not ax.get_lines()[0].get_clip_on()
     assert ax.get_legend() is None and "gru" in ax.get_ylabel()  # one model: named on the axis, no legend box
 
 
