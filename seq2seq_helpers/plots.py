@@ -64,28 +64,76 @@ def _check_histories(histories) -> dict[str, History]:
     return dict(histories)
 
 
-def plot_history(histories, metrics: tuple[str, ...] = ("exact_match",), title: str | None = None):
+# One colour-blind-safe palette for every figure of the course (Okabe & Ito, "Color Universal Design"): blue,
+# vermillion, bluish green, reddish purple, sky blue, orange, yellow; distinguishable with every common form of
+# colour blindness, and in the order that keeps the first pairs far apart. Lessons draw their own plots with it too.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#56B4E9", "#E69F00", "#F0E442")
+
+
+def running_mean(values, window: int) -> list[float]:
+    """Trailing mean of the last ``window`` values at each point (fewer at the start), so the smoothed curve
+    starts where the raw one does and never looks ahead."""
+    window = _validate.integer(window, "window")
+    values = [float(v) for v in values]
+    out, total = [], 0.0
+    for i, v in enumerate(values):
+        total += v
+        if i >= window:
+            total -= values[i - window]
+        out.append(total / min(i + 1, window))
+    return out
+
+
+def _full_scale(ax) -> None:
+    """A 0-1 metric on its full scale (small gaps are not blown up), with room above 1.0 so that points at 100%
+    are drawn whole, clear of the frame and the title."""
+    ax.set_ylim(0.0, 1.05)
+    ax.set_yticks([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+
+
+def _legend_outside(ax) -> None:
+    """The legend to the right of the axes, never on top of the data."""
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, frameon=False)
+
+
+def plot_history(
+    histories, metrics: tuple[str, ...] = ("exact_match",), title: str | None = None, smooth: int | None = None
+):
     """Training loss (log scale) and evaluation metrics over steps, for one run or several ``{label: History}``.
 
-    Returns the matplotlib figure. Lesson 01 §5 draws the first one.
+    The loss is drawn faintly as logged, with its running mean over ``smooth`` logged values on top (default:
+    a twentieth of the run; ``smooth=1`` draws the raw curve alone). Metrics keep the full 0-1 range, and points
+    at 1.0 are not cut by the frame. Returns the matplotlib figure. Lesson 01 §5 draws the first one.
     """
     runs = _check_histories(histories)
     metrics = _names(metrics)
     _title(title)
-    fig, axes = plt.subplots(1, 1 + len(metrics), figsize=(4.2 * (1 + len(metrics)), 3.2), squeeze=False)
+    if smooth is not None:
+        smooth = _validate.integer(smooth, "smooth")
+    fig, axes = plt.subplots(1, 1 + len(metrics), figsize=(4.2 * (1 + len(metrics)) + 1.2, 3.2), squeeze=False)
     axes = axes[0]
-    for label, h in runs.items():
-        axes[0].plot(h.steps, h.loss, label=label)
+    smoothed = False
+    for i, (label, h) in enumerate(runs.items()):
+        color = PALETTE[i % len(PALETTE)]
+        window = smooth if smooth is not None else max(1, len(h.loss) // 20)
+        if window > 1:
+            smoothed = True
+            axes[0].plot(h.steps, h.loss, color=color, alpha=0.25, lw=0.8)
+            axes[0].plot(h.steps, running_mean(h.loss, window), color=color, lw=1.8, label=label)
+        else:
+            axes[0].plot(h.steps, h.loss, color=color, label=label)
         for ax, name in zip(axes[1:], metrics):
             if h.evals and name in h.evals[-1]:
-                ax.plot(h.eval_steps, h.metric(name), marker="o", markersize=3, label=label)
-    axes[0].set(xlabel="step", ylabel="training loss", yscale="log", title="loss")
+                ax.plot(h.eval_steps, h.metric(name), marker="o", markersize=3, color=color, label=label, clip_on=False)
+    loss_title = "loss (faint: as logged; line: running mean)" if smoothed else "loss"
+    axes[0].set(xlabel="step", ylabel="training loss", yscale="log", title=loss_title)
     for ax, name in zip(axes[1:], metrics):
-        ax.set(xlabel="step", ylabel=name.replace("_", " "), ylim=(-0.02, 1.02), title=name.replace("_", " "))
+        ax.set(xlabel="step", ylabel=name.replace("_", " "), title=name.replace("_", " "))
+        _full_scale(ax)
     for ax in axes:
         ax.grid(alpha=0.3)
-        if len(runs) > 1:
-            ax.legend(fontsize=8)
+    if len(runs) > 1:
+        _legend_outside(axes[-1])
     if title:
         fig.suptitle(title)
     fig.tight_layout()
@@ -93,10 +141,11 @@ def plot_history(histories, metrics: tuple[str, ...] = ("exact_match",), title: 
 
 
 def plot_accuracy_by_length(results: Mapping[str, Mapping], metric: str = "exact_match", title: str | None = None):
-    """Bar-free line plot of ``metric`` per length for one or more models.
+    """Bar-free line plot of ``metric`` per length for one or more models, on the full 0-1 scale.
 
-    ``results``: ``{label: accuracy_by_length(...) or accuracy_by_bucket(...)}``. Returns the figure
-    (lesson 01 §5; by bucket in lesson 04 §3).
+    ``results``: ``{label: accuracy_by_length(...) or accuracy_by_bucket(...)}``. The legend sits beside the
+    axes (one model needs none: its label is the y-axis'). Returns the figure (lesson 01 §5; by bucket in
+    lesson 04 §3).
     """
     if not isinstance(results, Mapping) or not results:
         raise TypeError("pass a dict {label: accuracy_by_length(...)} with at least one entry")
@@ -111,13 +160,23 @@ def plot_accuracy_by_length(results: Mapping[str, Mapping], metric: str = "exact
         keys = list(per_length)
         if keys and metric not in per_length[keys[0]]:
             raise ValueError(f"no metric {metric!r} in results for {label!r}; have {sorted(per_length[keys[0]])}")
-    fig, ax = plt.subplots(figsize=(6, 3.2))
-    for label, per_length in results.items():
+    fig, ax = plt.subplots(figsize=(6 if len(results) == 1 else 7.5, 3.2))
+    for i, (label, per_length) in enumerate(results.items()):
         keys = list(per_length)
-        ax.plot([str(k) for k in keys], [per_length[k][metric] for k in keys], marker="o", label=label)
-    ax.set(xlabel="length", ylabel=metric.replace("_", " "), ylim=(-0.02, 1.02), title=title)
+        ax.plot(
+            [str(k) for k in keys],
+            [per_length[k][metric] for k in keys],
+            marker="o",
+            color=PALETTE[i % len(PALETTE)],
+            label=label,
+            clip_on=False,  # a point at 1.0 is drawn whole, not cut in half by the frame
+        )
+    ylabel = metric.replace("_", " ")
+    ax.set(xlabel="length", ylabel=ylabel if len(results) > 1 else f"{ylabel}, {next(iter(results))}", title=title)
+    _full_scale(ax)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    if len(results) > 1:
+        _legend_outside(ax)
     fig.tight_layout()
     return fig
 
@@ -139,19 +198,19 @@ def draw_seq2seq(src: str, tgt: str, title: str | None = None):
     cell = dict(boxstyle="round,pad=0.35", linewidth=1.2)
     arrow = dict(arrowstyle="->", color="0.3", lw=1.2)
     for i, ch in enumerate(src):
-        ax.text(i, 0, "GRU", ha="center", va="center", bbox={**cell, "facecolor": "#cfe3f7", "edgecolor": "#2b6cb0"})
+        ax.text(i, 0, "GRU", ha="center", va="center", bbox={**cell, "facecolor": "#cfe3f7", "edgecolor": "#0072B2"})
         ax.text(i, -1, repr(ch)[1:-1], ha="center", va="center", fontsize=12, family="monospace")
         ax.annotate("", xy=(i, -0.3), xytext=(i, -0.8), arrowprops=arrow)
         if i:
             ax.annotate("", xy=(i - 0.3, 0), xytext=(i - 0.7, 0), arrowprops=arrow)
     x0 = n_src + 0.8
-    ax.annotate("", xy=(x0 - 0.3, 0), xytext=(n_src - 0.7, 0), arrowprops={**arrow, "color": "#c05621", "lw": 2})
-    ax.text((n_src - 1 + x0) / 2, 0.35, "context\nvector", ha="center", va="bottom", fontsize=9, color="#c05621")
+    ax.annotate("", xy=(x0 - 0.3, 0), xytext=(n_src - 0.7, 0), arrowprops={**arrow, "color": "#D55E00", "lw": 2})
+    ax.text((n_src - 1 + x0) / 2, 0.35, "context\nvector", ha="center", va="bottom", fontsize=9, color="#D55E00")
     inputs = ["<sos>"] + list(tgt)
     outputs = list(tgt) + ["<eos>"]
     for j in range(n_tgt):
         x = x0 + j
-        ax.text(x, 0, "GRU", ha="center", va="center", bbox={**cell, "facecolor": "#fde2c8", "edgecolor": "#c05621"})
+        ax.text(x, 0, "GRU", ha="center", va="center", bbox={**cell, "facecolor": "#fde2c8", "edgecolor": "#D55E00"})
         ax.text(
             x,
             -1,
@@ -176,8 +235,8 @@ def draw_seq2seq(src: str, tgt: str, title: str | None = None):
         ax.annotate("", xy=(x, 0.8), xytext=(x, 0.3), arrowprops=arrow)
         if j:
             ax.annotate("", xy=(x - 0.3, 0), xytext=(x - 0.7, 0), arrowprops=arrow)
-    ax.text((n_src - 1) / 2, -1.6, "encoder reads the source", ha="center", color="#2b6cb0")
-    ax.text(x0 + (n_tgt - 1) / 2, -1.6, "decoder writes the target, one token at a time", ha="center", color="#c05621")
+    ax.text((n_src - 1) / 2, -1.6, "encoder reads the source", ha="center", color="#0072B2")
+    ax.text(x0 + (n_tgt - 1) / 2, -1.6, "decoder writes the target, one token at a time", ha="center", color="#D55E00")
     ax.set(xlim=(-0.8, x0 + n_tgt - 0.2), ylim=(-1.9, 1.5), title=title)
     ax.axis("off")
     fig.tight_layout()
@@ -233,8 +292,8 @@ def plot_attention(
     ax.set_yticks(range(len(out_tokens)), out_tokens, fontsize=8)
     ax.set(xlabel="source (encoder positions)", ylabel="output (decoder steps)", title=title)
     if highlight_step is not None and 0 <= highlight_step < len(out_tokens):
-        ax.axhline(highlight_step - 0.5, color="#c05621", lw=1.5)
-        ax.axhline(highlight_step + 0.5, color="#c05621", lw=1.5)
+        ax.axhline(highlight_step - 0.5, color="#D55E00", lw=1.5)
+        ax.axhline(highlight_step + 0.5, color="#D55E00", lw=1.5)
     fig.tight_layout()
     return fig
 
@@ -302,13 +361,13 @@ def plot_beam_tree(history, itos, best=None, upto_step: int | None = None, ax=No
             ax.plot(
                 [t - 1 + 0.32, t - 0.32],
                 [-parent, -slot],
-                color="#c05621" if good else "#a0aec0",
+                color="#D55E00" if good else "#a0aec0",
                 lw=2.2 if good else 0.9,
                 zorder=1,
             )
         text = str(itos[node.token]) if 0 <= node.token < len(itos) else str(node.token)
         face = "#c6f6d5" if node.finished else "white"
-        edge = "#c05621" if (t, slot) in on_best else "#4a5568"
+        edge = "#D55E00" if (t, slot) in on_best else "#4a5568"
         ax.text(
             t,
             -slot,

@@ -209,7 +209,7 @@ def fit(
     eval_every: int | None = None,
     log_every: int = 10,
     desc: str = "training",
-    progress: bool = True,
+    progress=True,
 ) -> History:
     """Train ``model`` for ``steps`` optimizer steps and return a :class:`History`.
 
@@ -218,6 +218,8 @@ def fit(
     ``"cosine"`` (decay to 0 over ``steps``; what makes 99% reachable quickly on the toy tasks), ``None``
     (constant), or a scheduler you built. ``eval_fn(model)`` runs every ``eval_every`` steps and at the end.
     The progress bar shows step, loss and the latest evaluation, and disappears when training ends.
+    ``progress``: ``True`` (a bar of its own), ``False`` (none), or an open tqdm bar that ``fit`` advances by
+    one per step and leaves open, so that several runs share one bar (lesson 03 §4 trains 18 models under one).
     The loop itself is written by hand in lesson 01 §5 before this helper takes it over.
     """
     _validate.instance(model, torch.nn.Module, "model")
@@ -235,7 +237,15 @@ def fit(
     if device is not None:
         _validate.device(device)
     _validate.string(desc, "desc", "training", allow_empty=True)
-    _validate.boolean(progress, "progress")
+    outer_bar = None
+    if not isinstance(progress, bool):
+        if not (callable(getattr(progress, "update", None)) and callable(getattr(progress, "set_postfix", None))):
+            raise TypeError(
+                f"progress must be True, False, or an open tqdm bar to advance (tqdm(total=...)), "
+                f"got {type(progress).__name__}"
+            )
+        outer_bar = progress
+        outer_bar.set_description(desc, refresh=False)  # which run the shared bar is on now
     if isinstance(batches, (str, bytes, torch.Tensor)) or not (callable(batches) or hasattr(batches, "__iter__")):
         raise TypeError(
             f"batches must be an iterable of batches (a list, a DataLoader) or a function step -> batch, "
@@ -254,7 +264,7 @@ def fit(
 
     history = History()
     stream = _batch_stream(batches)
-    bar = tqdm(total=steps, desc=desc, disable=not progress, leave=False, mininterval=0.5)
+    bar = outer_bar or tqdm(total=steps, desc=desc, disable=not progress, leave=False, mininterval=0.5)
     running, start = None, time.perf_counter()
     try:
         for step in range(1, steps + 1):
@@ -293,7 +303,8 @@ def fit(
                 start = time.perf_counter()  # evaluation time is not training time
             bar.update(1)
     finally:
-        bar.close()
+        if outer_bar is None:
+            bar.close()  # an outer bar belongs to the caller, who closes it after the last run
     history.elapsed_s += time.perf_counter() - start
     model.eval()
     return history

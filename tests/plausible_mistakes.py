@@ -112,15 +112,26 @@ MISTAKES: dict[str, dict[str, list[Mistake]]] = {
         ],
     },
     "03_teacher_forcing.ipynb": {
-        "ex1-linear": [
-            M("no floor", ("return max(min_ratio, 1.0 - step / total_steps)", "return 1.0 - step / total_steps")),
-            M("min, not max", ("return max(min_ratio,", "return min(min_ratio,")),
+        "ex1-sampled": [
             M(
-                "decays from 1 to the floor instead of being cut at it",
+                "feeds back the argmax, not a sample",
                 (
-                    "return max(min_ratio, 1.0 - step / total_steps)",
-                    "return min_ratio + (1 - min_ratio) * (1.0 - step / total_steps)",
+                    "sample = torch.multinomial(probs.cpu(), 1, generator=generator).squeeze(1).to(tgt.device)",
+                    "sample = logits.argmax(-1)",
                 ),
+            ),
+            M(
+                "feeds the gold token when the coin says model (the coin inverted)",
+                ("generator=generator) < ratio)", "generator=generator) >= ratio)"),
+            ),
+            M("feeds the token it must predict next (off by one)", ("tgt[:, t], sample)", "tgt[:, t + 1], sample)")),
+            M(
+                "samples from the raw logits, not the softmax",
+                ("probs = logits.softmax(-1)", "probs = logits"),
+            ),
+            M(
+                "draws from the global generator, not `generator`",
+                ("torch.multinomial(probs.cpu(), 1, generator=generator)", "torch.multinomial(probs.cpu(), 1)"),
             ),
         ],
         "ex2-gold-prefix": [

@@ -9,7 +9,7 @@ import torch
 
 from seq2seq_helpers.data import EOS
 from seq2seq_helpers.metrics import accuracy_by_bucket, accuracy_by_length
-from seq2seq_helpers.plots import plot_accuracy_by_length, plot_history
+from seq2seq_helpers.plots import PALETTE, plot_accuracy_by_length, plot_history, running_mean
 from seq2seq_helpers.training import History
 
 
@@ -50,7 +50,11 @@ def test_plot_history_compares_runs_with_one_line_each():
     assert len(fig.axes) == 3
     for ax in fig.axes:
         assert len(ax.get_lines()) == 2
-        assert [t.get_text() for t in ax.get_legend().get_texts()] == ["gru", "attention"]
+    # one legend, beside the last axes (never on top of the data), in the course's palette
+    assert [ax.get_legend() is not None for ax in fig.axes] == [False, False, True]
+    assert [t.get_text() for t in fig.axes[-1].get_legend().get_texts()] == ["gru", "attention"]
+    assert _legend_is_outside(fig.axes[-1])
+    assert [line.get_color() for line in fig.axes[0].get_lines()] == list(PALETTE[:2])
     assert list(fig.axes[0].get_lines()[1].get_ydata()) == runs["attention"].loss
     assert list(fig.axes[2].get_lines()[0].get_ydata()) == [0.5, 0.95]
     assert fig._suptitle.get_text() == "two runs"
@@ -62,6 +66,44 @@ def test_plot_history_with_no_metrics_or_no_evaluations():
     fig = plot_history(no_evals)
     assert len(fig.axes) == 2
     assert len(fig.axes[0].get_lines()) == 1 and len(fig.axes[1].get_lines()) == 0
+
+
+def _legend_is_outside(ax) -> bool:
+    ax.figure.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    return legend.x0 >= ax.get_window_extent().x1  # starts right of the axes' frame
+
+
+def test_running_mean_is_trailing_and_starts_with_the_first_value():
+    assert running_mean([4, 2, 6, 0, 10], 2) == [4.0, 3.0, 4.0, 3.0, 5.0]  # by hand
+    assert running_mean([4, 2, 6], 5) == [4.0, 3.0, 4.0]  # fewer than a window: the mean so far
+    assert running_mean([1.5, 2.5], 1) == [1.5, 2.5]
+    with pytest.raises(ValueError, match="window"):
+        running_mean([1.0], 0)
+
+
+def test_plot_history_draws_the_raw_loss_faintly_under_its_running_mean():
+    steps = list(range(10, 1010, 10))
+    loss = [1.0 + (i % 2) for i in range(100)]  # a saw tooth: 1, 2, 1, 2 ...
+    h = History(steps=steps, loss=loss, lr=[0.1] * 100)
+    raw, smooth = plot_history(h, metrics=()).axes[0].get_lines()
+    assert list(raw.get_ydata()) == loss and raw.get_alpha() < 0.5
+    assert list(smooth.get_ydata()) == running_mean(loss, 5)  # default window: a twentieth of 100 points
+    assert max(smooth.get_ydata()[5:]) - min(smooth.get_ydata()[5:]) < 0.25  # the raw spread is 1.0
+    (only,) = plot_history(h, metrics=(), smooth=1).axes[0].get_lines()
+    assert list(only.get_ydata()) == loss
+    with pytest.raises(TypeError, match="smooth"):
+        plot_history(h, smooth=2.5)
+
+
+def test_accuracy_axes_keep_the_full_range_and_do_not_cut_points_at_one():
+    fig = plot_history(_history())
+    assert fig.axes[1].get_ylim() == (0.0, 1.05) and fig.axes[1].get_yticks()[-1] == 1.0  # room above 100%
+    assert all(not line.get_clip_on() for line in fig.axes[1].get_lines())
+    fig = plot_accuracy_by_length({"gru": accuracy_by_length(PREDS, TARGETS)})
+    (ax,) = fig.axes
+    assert ax.get_ylim() == (0.0, 1.05) and not ax.get_lines()[0].get_clip_on()
+    assert ax.get_legend() is None and "gru" in ax.get_ylabel()  # one model: named on the axis, no legend box
 
 
 @pytest.mark.parametrize("bad", [None, [_history()], {}, {"run": {"loss": [1.0]}}, "history"])
@@ -83,6 +125,8 @@ def test_plot_accuracy_by_length_from_accuracy_by_length():
     assert list(lines[0].get_xdata()) == ["1", "2", "3"]
     assert list(lines[0].get_ydata()) == [1.0, 0.0, 1.0]  # by hand: lengths 1, 2, 3
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["gru", "copy"]
+    assert _legend_is_outside(ax)
+    assert [line.get_color() for line in lines] == list(PALETTE[:2])
 
 
 def test_plot_accuracy_by_length_other_metric_and_buckets():
@@ -138,7 +182,7 @@ def test_plot_beam_tree_draws_every_kept_hypothesis_and_the_best_path():
     labels = sorted(t.get_text() for t in ax.texts)
     assert labels == sorted(["a\n-0.50", "b\n-0.90", "a\n-1.70", "b\n-2.00", "<eos>\n-1.00"])
     assert len(ax.lines) == 3  # one edge per step-1 node to its parent
-    orange = [line for line in ax.lines if line.get_color() == "#c05621"]
+    orange = [line for line in ax.lines if line.get_color() == PALETTE[1]]
     assert len(orange) == 1 and list(orange[0].get_ydata()) == [-1, -2]  # b (slot 1) -> <eos> (slot 2)
     finished = [t for t in ax.texts if t.get_text().startswith("<eos>")]
     assert finished[0].get_bbox_patch().get_facecolor()[:3] != (1.0, 1.0, 1.0)  # finished boxes are coloured

@@ -426,6 +426,38 @@ def test_fit_rejects_a_step_fn_that_returns_no_scalar_tensor(returned):
         fit(model, _sgd(model), [_line_batch()], 3, lambda m, b, s: returned(_mse_step(m, b, s)), progress=False)
 
 
+def test_fit_advances_an_outer_bar_and_leaves_it_open(monkeypatch):
+    """Several runs under one bar (lesson 03 §4): each fit advances it by its steps, names its run, opens no
+    bar of its own, and leaves the shared one open for the next run."""
+    import io
+
+    from tqdm import tqdm
+
+    import seq2seq_helpers.training as training
+
+    def no_own_bar(*args, **kwargs):
+        raise AssertionError("fit opened a bar of its own although it was given one")
+
+    outer = tqdm(total=12, file=io.StringIO(), mininterval=0)
+    monkeypatch.setattr(training, "tqdm", no_own_bar)
+    for steps, desc in ((5, "run 1"), (7, "run 2")):
+        model = nn.Linear(1, 1)
+        history = fit(model, _sgd(model), [_line_batch()], steps, _mse_step, log_every=1, desc=desc, progress=outer)
+        assert len(history.loss) == steps
+        assert outer.desc.startswith(desc), f"the bar should name the run in progress, shows {outer.desc!r}"
+    assert outer.n == 12, f"the bar should have advanced by 5 + 7 steps, is at {outer.n}"
+    outer.update(0)  # still usable: fit did not close it
+    assert "loss" in str(outer.postfix)
+    outer.close()
+
+
+@pytest.mark.parametrize("progress", ["yes", 1, None, object()])
+def test_fit_rejects_a_progress_that_is_neither_a_flag_nor_a_bar(progress):
+    model = nn.Linear(1, 1)
+    with pytest.raises(TypeError, match="progress must be True, False, or an open tqdm bar"):
+        fit(model, _sgd(model), [_line_batch()], 3, _mse_step, progress=progress)
+
+
 def test_fit_rejects_an_empty_batch_source():
     model = nn.Linear(1, 1)
     with pytest.raises(ValueError, match="batch source is empty"):
