@@ -33,8 +33,10 @@ __all__ = [
     "GreedyResult",
     "BeamResult",
     "BeamNode",
+    "ExactResult",
     "greedy_decode",
     "beam_search",
+    "exact_search",
     "wu_length_penalty",
     "sequence_log_probs",
 ]
@@ -395,3 +397,114 @@ def _pack_results(results, n_best, device, history) -> BeamResult:
             scores[b, i] = score
             log_probs[b, i] = log_prob
     return BeamResult(tokens.to(device), lengths.to(device), scores.to(device), log_probs.to(device), history)
+
+
+# ------------------------------------------------------------------------------------------- exact
+
+
+class ExactResult(NamedTuple):
+    """The model's most probable output per input, as found by :func:`exact_search`.
+
+    ``tokens [B, T]`` (EOS then PAD), ``lengths [B]`` (incl. EOS), ``log_probs [B]``; ``proven [B]`` is True
+    where the search finished within its budget (the output is then the most probable one); ``expanded [B]``
+    counts the prefixes whose next-token distribution was computed for each input (the search's cost).
+    """
+
+    tokens: torch.Tensor
+    lengths: torch.Tensor
+    log_probs: torch.Tensor
+    proven: torch.Tensor
+    expanded: torch.Tensor
+
+
+def exact_search(
+    model,
+    src: torch.Tensor,
+    src_lengths: torch.Tensor,
+    max_len: int,
+    beam_size: int = 4,
+    max_frontier: int = 20_000,
+) -> ExactResult:
+    """Exact search: the output with the highest ``log P(y | x)`` among all the outputs beam search can return
+    (non-EOS tokens then EOS within ``max_len`` tokens, or ``max_len`` tokens without EOS). Lesson 05 §5.
+
+    Branch and bound, batched breadth first. A log-probability can only fall as a hypothesis grows, so a
+    prefix whose log-probability is already below the best complete output found so far (the *incumbent*)
+    cannot lead to a better one and is dropped; every other prefix is extended by every token. The first
+    incumbent is the output of ``beam_search(..., beam_size)``; any width gives the same answer, a better
+    incumbent only prunes more. Nothing else is dropped, so what remains at the end is the most probable output.
+
+    Cost: the prefixes kept at one depth are disjoint events, so their probabilities sum to at most 1 and
+    there are at most ``1 / P(incumbent)`` of them. Exact search is cheap when the model gives its best output
+    a fair probability, and hopeless when every output is improbable (long outputs, large vocabularies).
+    An input whose frontier grows past ``max_frontier`` prefixes is given up: its ``proven`` is False and it
+    returns the best output found so far. Ranks by the plain sum of log-probabilities (no length penalty).
+    """
+    _validate.implements(model, Seq2SeqModel, "model", _MODEL)
+    _validate.integer(max_len, "max_len")
+    _validate.integer(beam_size, "beam_size")
+    _validate.integer(max_frontier, "max_frontier")
+    with _evaluating(model):
+        start = beam_search(model, src, src_lengths, beam_size=beam_size, max_len=max_len)
+        return _exact_search(model, src, src_lengths, max_len, max_frontier, start)
+
+
+def _exact_search(model, src, src_lengths, max_len, max_frontier, start):
+    batch, device = src.shape[0], src.device
+    best_log_probs = start.log_probs[:, 0].clone()  # [batch] the incumbents' log-probabilities
+    best_tokens = [start.tokens[b, 0, : start.lengths[b, 0]].tolist() for b in range(batch)]
+    proven = torch.ones(batch, dtype=torch.bool, device=device)  # [batch]
+    expanded = torch.zeros(batch, dtype=torch.long, device=device)  # [batch]
+    tolerance = 1e-5  # keep prefixes tied with the incumbent up to float rounding: only ever keeps more
+
+    state = model.encode(src, src_lengths)
+    owner = torch.arange(batch, device=device)  # [frontier] which input each prefix belongs to
+    prefixes = torch.zeros(batch, 0, dtype=torch.long, device=device)  # [frontier, t]
+    scores = torch.zeros(batch, device=device)  # [frontier] log P(prefix | x)
+    prev = torch.full((batch,), SOS, dtype=torch.long, device=device)  # [frontier]
+    for t in range(max_len):
+        logits, state, _ = model.decode_step(prev, state)  # [frontier, vocab]
+        candidates = scores.unsqueeze(1) + F.log_softmax(logits.float(), dim=-1)  # [frontier, vocab]
+        expanded.index_add_(0, owner, torch.ones_like(owner))
+
+        # 1. Complete outputs: an EOS extension, or any extension at the last step. Better ones replace the incumbent.
+        complete = torch.zeros_like(candidates, dtype=torch.bool)  # [frontier, vocab]
+        complete[:, EOS] = True
+        if t == max_len - 1:
+            complete[:] = True
+        better = complete & (candidates > best_log_probs[owner].unsqueeze(1))  # [frontier, vocab]
+        if bool(better.any()):
+            rows, tokens = better.nonzero(as_tuple=True)
+            values = candidates[rows, tokens].tolist()
+            prefix_lists = prefixes[rows].tolist()
+            for row, token, value, prefix in zip(rows.tolist(), tokens.tolist(), values, prefix_lists):
+                b = int(owner[row])
+                if value > best_log_probs[b]:
+                    best_log_probs[b] = value
+                    best_tokens[b] = prefix + [token]
+        if t == max_len - 1:
+            break
+
+        # 2. Incomplete prefixes that can still beat the incumbent stay; the rest cannot and are dropped.
+        keep = ~complete & (candidates >= best_log_probs[owner].unsqueeze(1) - tolerance)  # [frontier, vocab]
+        keep &= proven[owner].unsqueeze(1)
+        rows, tokens = keep.nonzero(as_tuple=True)  # [new frontier]
+        counts = torch.bincount(owner[rows], minlength=batch)  # [batch]
+        too_many = counts > max_frontier
+        if bool(too_many.any()):  # give these inputs up: their incumbent is the best we know
+            proven &= ~too_many
+            within = ~too_many[owner[rows]]
+            rows, tokens = rows[within], tokens[within]
+        if rows.numel() == 0:
+            break
+        owner, scores = owner[rows], candidates[rows, tokens]
+        prefixes = torch.cat([prefixes[rows], tokens.unsqueeze(1)], dim=1)
+        state = state.select(rows)
+        prev = tokens
+
+    width = max(len(tokens) for tokens in best_tokens)
+    out = torch.full((batch, width), PAD, dtype=torch.long)  # [batch, T]
+    for b, tokens in enumerate(best_tokens):
+        out[b, : len(tokens)] = torch.tensor(tokens, dtype=torch.long)
+    lengths = torch.tensor([len(tokens) for tokens in best_tokens])
+    return ExactResult(out.to(device), lengths.to(device), best_log_probs, proven, expanded)

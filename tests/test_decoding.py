@@ -14,7 +14,14 @@ from references import beam_search_reference
 from torch import nn
 
 from seq2seq_helpers.data import EOS, PAD, pad_sequences
-from seq2seq_helpers.decoding import BeamResult, beam_search, greedy_decode, sequence_log_probs, wu_length_penalty
+from seq2seq_helpers.decoding import (
+    BeamResult,
+    beam_search,
+    exact_search,
+    greedy_decode,
+    sequence_log_probs,
+    wu_length_penalty,
+)
 from seq2seq_helpers.models import (
     AttentionDecoder,
     AttentionSeq2Seq,
@@ -333,6 +340,136 @@ def test_beam_result_shapes_and_padding():
             assert all(t == PAD for t in row[n:]) and EOS not in row[: n - 1]
             assert row[n - 1] == EOS or n == 5
     assert len({tuple(r) for r in result.tokens[0].tolist()}) == 3  # distinct hypotheses, no copies
+
+
+# ------------------------------------------------------------------------------------------- exact
+
+
+def _brute_force(model, src, src_lengths, vocab, max_len):
+    """Every output the search space holds, scored one teacher-forced pass per input: ``(seqs, [B, n] log P)``."""
+    seqs = list(_all_sequences(vocab, max_len))
+    tgt, _ = pad_sequences(seqs)
+    rows = []
+    for b in range(src.shape[0]):
+        many = len(seqs)
+        rows.append(
+            sequence_log_probs(model, src[b : b + 1].expand(many, -1), src_lengths[b : b + 1].expand(many), tgt)
+        )
+    return seqs, torch.stack(rows)
+
+
+def test_exact_search_finds_the_most_probable_output_that_greedy_and_small_beams_miss():
+    """Against brute force over every output (vocabulary 6, up to 4 tokens: 1,555 outputs per input)."""
+    vocab, max_len = 6, 4
+    cases = misses = 0
+    for seed in range(4):
+        src, src_lengths = random_batch(vocab, [3, 1, 4, 2, 3], seed=seed)
+        for name, model in make_models(vocab, seed, src, src_lengths, steps=max_len).items():
+            seqs, log_probs = _brute_force(model, src, src_lengths, vocab, max_len)  # [B, 1555]
+            result = exact_search(model, src, src_lengths, max_len=max_len, beam_size=1)
+            greedy = greedy_decode(model, src, src_lengths, max_len=max_len)
+            assert result.proven.all()
+            top2 = log_probs.topk(2, dim=1)
+            for b in range(src.shape[0]):
+                if top2.values[b, 0] - top2.values[b, 1] < 1e-4:
+                    continue  # a tie: either answer is right
+                cases += 1
+                best = seqs[int(top2.indices[b, 0])]
+                assert result.tokens[b, : result.lengths[b]].tolist() == best, (name, seed, b)
+                assert torch.all(result.tokens[b, len(best) :] == PAD)
+                assert math.isclose(result.log_probs[b], top2.values[b, 0], abs_tol=ATOL)
+                misses += greedy.tokens[b, : greedy.lengths[b]].tolist() != best
+    assert cases >= 30  # almost every input has a clear winner
+    assert misses >= 3  # greedy misses it on some inputs, so the search had something to find
+
+
+def test_exact_search_on_a_hand_made_model():
+    def probs(src_id, prefix):  # greedy takes A (0.5) then EOS (0.4): 0.2; B then EOS gives 0.4 * 0.9 = 0.36
+        if prefix == ():
+            return {A: 0.5, B: 0.4, EOS: 0.1}
+        if prefix == (A,):
+            return {A: 0.3, B: 0.3, EOS: 0.4}
+        return {EOS: 0.9, A: 0.05, B: 0.05}
+
+    model = PrefixModel(probs)
+    src, src_lengths = torch.tensor([[3]]), torch.tensor([1])
+    result = exact_search(model, src, src_lengths, max_len=5, beam_size=1)
+    assert result.tokens.tolist() == [[B, EOS]] and result.lengths.tolist() == [2]
+    expected = stub_log_prob(probs(3, ()), B) + stub_log_prob(probs(3, (B,)), EOS)
+    assert math.isclose(result.log_probs[0], expected, abs_tol=ATOL)
+    assert result.proven.tolist() == [True] and result.expanded.tolist()[0] >= 2
+
+    def unfinished(src_id, prefix):  # greedy: B then EOS (0.5 * 0.35); best: A A A, cut at max_len (0.45 * 0.95^2)
+        if prefix == ():
+            return {B: 0.5, A: 0.45, EOS: 0.05}
+        return {EOS: 0.35, A: 0.33, B: 0.32} if prefix[0] == B else {A: 0.95, EOS: 0.03, B: 0.02}
+
+    model = PrefixModel(unfinished)
+    assert greedy_decode(model, src, src_lengths, max_len=3).tokens.tolist() == [[B, EOS]]
+    result = exact_search(model, src, src_lengths, max_len=3, beam_size=1)
+    assert result.tokens.tolist() == [[A, A, A]] and result.lengths.tolist() == [3]
+    expected = sum(stub_log_prob(unfinished(3, (A,) * i), A) for i in range(3))
+    assert math.isclose(result.log_probs[0], expected, abs_tol=ATOL)
+
+
+@pytest.mark.parametrize("name", ["gru", "attention"])
+def test_exact_search_is_never_worse_than_beam_and_does_not_depend_on_the_batch(name):
+    vocab = 9
+    src, src_lengths = random_batch(vocab, [5, 2, 4, 6, 3, 1], seed=7)
+    model = make_models(vocab, 4, src, src_lengths, eos_quantile=0.15)[name]
+    result = exact_search(model, src, src_lengths, max_len=7)
+    assert result.proven.all()
+    torch.testing.assert_close(sequence_log_probs(model, src, src_lengths, result.tokens), result.log_probs)
+    for k in (1, 2, 4, 8):
+        beam = beam_search(model, src, src_lengths, beam_size=k, max_len=7)
+        assert torch.all(result.log_probs >= beam.log_probs[:, 0] - ATOL)
+    for b in range(src.shape[0]):
+        n = int(src_lengths[b])
+        alone = exact_search(model, src[b : b + 1, :n], src_lengths[b : b + 1], max_len=7)
+        width = alone.tokens.shape[1]
+        assert torch.equal(result.tokens[b, :width], alone.tokens[0])
+        assert torch.all(result.tokens[b, width:] == PAD)
+        assert result.expanded[b] == alone.expanded[0]
+    # The incumbent's width changes the cost, never the answer.
+    wide = exact_search(model, src, src_lengths, max_len=7, beam_size=8)
+    assert torch.equal(wide.tokens, result.tokens)
+    assert torch.all(wide.expanded <= result.expanded)
+
+
+def test_exact_search_gives_up_past_its_budget_and_says_so():
+    vocab = 9
+    src, src_lengths = random_batch(vocab, [5, 2, 4, 6], seed=8)
+    model = make_models(vocab, 2, src, src_lengths)["attention"]
+    with torch.no_grad():  # flatter distributions and a rarer EOS: a much larger search
+        model.decoder.out.weight /= 2.0
+        model.decoder.out.bias[EOS] -= 4.0
+    full = exact_search(model, src, src_lengths, max_len=6)
+    assert full.proven.all() and torch.all(full.expanded > 50)
+    capped = exact_search(model, src, src_lengths, max_len=6, beam_size=2, max_frontier=5)
+    assert not capped.proven.all()
+    beam = beam_search(model, src, src_lengths, beam_size=2, max_len=6)
+    for b in range(src.shape[0]):
+        if capped.proven[b]:
+            assert torch.equal(capped.tokens[b], full.tokens[b, : capped.tokens.shape[1]])
+        else:  # what it returns is still a real output, at least as likely as the incumbent
+            assert capped.log_probs[b] >= beam.log_probs[b, 0] - ATOL
+            assert capped.log_probs[b] <= full.log_probs[b] + ATOL
+    torch.testing.assert_close(sequence_log_probs(model, src, src_lengths, capped.tokens), capped.log_probs)
+
+
+def test_errors_for_bad_exact_search_arguments():
+    src, src_lengths = random_batch(7, [3, 2], seed=0)
+    model = make_models(7, 0, src, src_lengths)["gru"]
+    with pytest.raises(ValueError, match="max_frontier must be at least 1"):
+        exact_search(model, src, src_lengths, max_len=5, max_frontier=0)
+    with pytest.raises(TypeError, match="max_frontier must be an int"):
+        exact_search(model, src, src_lengths, max_len=5, max_frontier=1e4)
+    with pytest.raises(ValueError, match="max_len must be at least 1"):
+        exact_search(model, src, src_lengths, max_len=0)
+    with pytest.raises(ValueError, match="beam_size must be at least 1"):
+        exact_search(model, src, src_lengths, max_len=5, beam_size=0)
+    with pytest.raises(TypeError, match="model must be a seq2seq model with encode"):
+        exact_search(nn.Linear(2, 2), src, src_lengths, max_len=5)
 
 
 # -------------------------------------------------------------------------------------------- errors

@@ -776,6 +776,22 @@ def cases():
         ],
         *[
             (
+                f"exact_search[{name}]",
+                dec.exact_search,
+                dict(model=model, src=SRC, src_lengths=SRC_LENGTHS, max_len=3),
+                dict(
+                    model=NOT_MODEL,
+                    src=bad_tokens(3),
+                    src_lengths=bad_lengths(),
+                    max_len=bad_int(1),
+                    beam_size=bad_int(1),
+                    max_frontier=bad_int(1),
+                ),
+            )
+            for name, model in models().items()
+        ],
+        *[
+            (
                 f"sequence_log_probs[{name}]",
                 sequence_log_probs,
                 dict(model=model, src=SRC, src_lengths=SRC_LENGTHS, tokens=TGT),
