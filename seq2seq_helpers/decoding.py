@@ -17,6 +17,7 @@ its vocabulary (a trained model never prefers PAD or SOS; an untrained one might
 from __future__ import annotations
 
 import contextlib
+import math
 from typing import NamedTuple, Protocol, runtime_checkable
 
 import torch
@@ -35,6 +36,8 @@ __all__ = [
     "BeamNode",
     "ExactResult",
     "greedy_decode",
+    "sample_decode",
+    "sampling_probs",
     "beam_search",
     "exact_search",
     "wu_length_penalty",
@@ -185,6 +188,100 @@ def greedy_decode(model, src: torch.Tensor, src_lengths: torch.Tensor, max_len: 
             step_log_probs = F.log_softmax(logits.float(), dim=-1)  # [batch, vocab]
             next_tokens = step_log_probs.argmax(dim=-1)  # [batch]
             chosen = step_log_probs.gather(1, next_tokens.unsqueeze(1)).squeeze(1)  # [batch]
+            next_tokens = next_tokens.masked_fill(finished, PAD)  # finished rows are not extended
+            log_probs = log_probs + chosen.masked_fill(finished, 0.0)  # [batch]
+            lengths = lengths + (~finished).long()  # [batch]
+            steps.append(next_tokens)
+            if attention is not None:
+                attentions.append(attention.masked_fill(finished.unsqueeze(1), 0.0))  # [batch, src_len]
+            finished = finished | (next_tokens == EOS)  # [batch]
+            prev = next_tokens
+            if bool(finished.all()):
+                break
+        tokens = torch.stack(steps, dim=1)  # [batch, steps]
+        attention = torch.stack(attentions, dim=1) if attentions else None  # [batch, steps, src_len]
+    return GreedyResult(tokens, lengths, log_probs, attention)
+
+
+def _check_sampling_args(temperature, top_k, top_p, generator):
+    temperature = _validate.number(
+        temperature, "temperature", 0.0, low_open=True, hint=" (1 = the model's own distribution; near 0 = greedy)"
+    )
+    if math.isinf(temperature):
+        raise ValueError("temperature must be finite (a huge temperature samples uniformly; use 1e6 for that)")
+    if top_k is not None:
+        top_k = _validate.integer(top_k, "top_k")
+    if top_p is not None:
+        top_p = _validate.number(top_p, "top_p", 0.0, 1.0, low_open=True, hint=" (1 keeps every token; None: no top-p)")
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(
+            f"generator must be a torch.Generator (e.g. torch.Generator().manual_seed(0)) or None, "
+            f"got {type(generator).__name__}"
+        )
+    return temperature, top_k, top_p
+
+
+def sampling_probs(logits: torch.Tensor, temperature: float = 1.0, top_k=None, top_p=None) -> torch.Tensor:
+    """The distribution :func:`sample_decode` draws from: ``softmax(logits / temperature)``, cut to the ``top_k``
+    most likely tokens, then to the smallest set of most likely tokens whose probability reaches ``top_p``
+    (nucleus sampling, Holtzman et al., 2020), renormalised. ``logits [rows, vocab]`` -> ``[rows, vocab]``.
+    Ties at the cut are broken by token id (the lower id stays), as ``argmax`` does. Lesson 05 §8.
+    """
+    temperature, top_k, top_p = _check_sampling_args(temperature, top_k, top_p, None)
+    logits = _validate.tensor(logits, "logits", "[rows, vocab] scores")
+    if logits.dim() != 2 or not logits.is_floating_point():
+        raise ValueError(f"logits must be a float tensor of shape [rows, vocab], got {_validate._describe(logits)}")
+    probs = F.softmax(logits.float() / temperature, dim=-1)  # [rows, vocab]
+    order = probs.argsort(dim=-1, descending=True, stable=True)  # [rows, vocab] most likely first
+    sorted_probs = probs.gather(1, order)  # [rows, vocab]
+    keep = torch.ones_like(sorted_probs, dtype=torch.bool)  # [rows, vocab], in sorted order
+    if top_k is not None:
+        keep[:, top_k:] = False
+    if top_p is not None:
+        kept = sorted_probs * keep  # [rows, vocab]
+        before = (kept.cumsum(dim=-1) - kept) / kept.sum(dim=-1, keepdim=True)  # mass of the likelier kept tokens
+        keep &= before < top_p  # the most likely token always stays (nothing comes before it)
+    mask = torch.zeros_like(keep).scatter(1, order, keep)  # [rows, vocab] back in token order
+    probs = probs * mask
+    return probs / probs.sum(dim=-1, keepdim=True)
+
+
+def sample_decode(
+    model,
+    src: torch.Tensor,
+    src_lengths: torch.Tensor,
+    max_len: int,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    generator: torch.Generator | None = None,
+) -> GreedyResult:
+    """Batched sampling: every row draws its next token from :func:`sampling_probs` until its own EOS.
+
+    ``temperature`` sharpens (< 1) or flattens (> 1) the distribution; ``top_k`` keeps only the k most likely
+    tokens; ``top_p`` keeps the smallest set of most likely tokens whose probability reaches p (nucleus
+    sampling). ``top_k=1``, or a tiny ``top_p``, is greedy decoding. ``generator`` (a ``torch.Generator``)
+    makes the draws reproducible; the draw happens on the generator's device. As in :func:`greedy_decode`,
+    a finished row writes PAD; ``log_probs`` are the MODEL's log-probabilities of the sampled tokens
+    (temperature 1, nothing cut), so samples can be compared with greedy and beam outputs. Lesson 05 §8.
+    """
+    _validate.implements(model, Seq2SeqModel, "model", _MODEL)
+    _validate.integer(max_len, "max_len")
+    temperature, top_k, top_p = _check_sampling_args(temperature, top_k, top_p, generator)
+    with _evaluating(model):
+        state = model.encode(src, src_lengths)
+        batch, device = src.shape[0], src.device
+        prev = torch.full((batch,), SOS, dtype=torch.long, device=device)  # [batch]
+        finished = torch.zeros(batch, dtype=torch.bool, device=device)  # [batch]
+        lengths = torch.zeros(batch, dtype=torch.long, device=device)  # [batch]
+        log_probs = torch.zeros(batch, device=device)  # [batch]
+        steps, attentions = [], []
+        for _ in range(max_len):
+            logits, state, attention = model.decode_step(prev, state)  # [batch, vocab]
+            probs = sampling_probs(logits, temperature, top_k, top_p)  # [batch, vocab]
+            draw_on = generator.device if generator is not None else device
+            next_tokens = torch.multinomial(probs.to(draw_on), 1, generator=generator).squeeze(1).to(device)  # [batch]
+            chosen = F.log_softmax(logits.float(), dim=-1).gather(1, next_tokens.unsqueeze(1)).squeeze(1)  # [batch]
             next_tokens = next_tokens.masked_fill(finished, PAD)  # finished rows are not extended
             log_probs = log_probs + chosen.masked_fill(finished, 0.0)  # [batch]
             lengths = lengths + (~finished).long()  # [batch]

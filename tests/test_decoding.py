@@ -19,6 +19,8 @@ from seq2seq_helpers.decoding import (
     beam_search,
     exact_search,
     greedy_decode,
+    sample_decode,
+    sampling_probs,
     sequence_log_probs,
     wu_length_penalty,
 )
@@ -340,6 +342,131 @@ def test_beam_result_shapes_and_padding():
             assert all(t == PAD for t in row[n:]) and EOS not in row[: n - 1]
             assert row[n - 1] == EOS or n == 5
     assert len({tuple(r) for r in result.tokens[0].tolist()}) == 3  # distinct hypotheses, no copies
+
+
+# ---------------------------------------------------------------------------------------- sampling
+
+
+class FixedModel(nn.Module):
+    """Stub whose next-token logits are the same at every step for every row: ``log(probs)``."""
+
+    def __init__(self, probs):
+        super().__init__()
+        self.logits = torch.tensor(probs).log()
+        self.dummy = nn.Parameter(torch.zeros(1))
+
+    def encode(self, src, src_lengths):
+        return DecoderState(hidden=torch.zeros(1, src.shape[0], 1))
+
+    def decode_step(self, prev_tokens, state):
+        return self.logits.expand(prev_tokens.shape[0], -1).clone(), state, None
+
+
+FIXED = [0.0, 0.0, 0.2, 0.5, 0.3]  # PAD, SOS never; EOS 0.2, A 0.5, B 0.3
+
+
+@pytest.mark.parametrize("name", ["gru", "attention"])
+@pytest.mark.parametrize("cut", [{"top_k": 1}, {"top_p": 1e-6}, {"top_k": 1, "top_p": 0.9, "temperature": 3.0}])
+def test_sampling_cut_to_one_token_is_greedy_exactly(name, cut):
+    vocab = 8
+    src, src_lengths = random_batch(vocab, [4, 2, 5, 3, 1, 4], seed=1)
+    model = make_models(vocab, 1, src, src_lengths)[name]
+    greedy = greedy_decode(model, src, src_lengths, max_len=6)
+    sampled = sample_decode(model, src, src_lengths, max_len=6, generator=torch.Generator().manual_seed(0), **cut)
+    assert len(set(greedy.lengths.tolist())) > 1
+    assert torch.equal(sampled.tokens, greedy.tokens)
+    assert torch.equal(sampled.lengths, greedy.lengths)
+    assert torch.equal(sampled.log_probs, greedy.log_probs)
+    if greedy.attention is not None:
+        assert torch.equal(sampled.attention, greedy.attention)
+
+
+@pytest.mark.parametrize(
+    "settings,expected",
+    [
+        ({}, [0.2, 0.5, 0.3]),  # EOS, A, B: the model's own distribution
+        ({"top_k": 2}, [0.0, 0.5 / 0.8, 0.3 / 0.8]),
+        ({"top_p": 0.6}, [0.0, 0.5 / 0.8, 0.3 / 0.8]),  # A (0.5) is not enough, A + B (0.8) is
+        ({"top_p": 0.45}, [0.0, 1.0, 0.0]),
+        ({"top_p": 0.81}, [0.2, 0.5, 0.3]),
+        ({"temperature": 2.0, "top_k": 2}, [0.0, 0.5**0.5 / (0.5**0.5 + 0.3**0.5), 0.3**0.5 / (0.5**0.5 + 0.3**0.5)]),
+        ({"temperature": 0.5}, [0.04 / 0.38, 0.25 / 0.38, 0.09 / 0.38]),
+        ({"top_k": 2, "top_p": 0.6}, [0.0, 1.0, 0.0]),  # top-p of the renormalised top 2: A has 0.625 >= 0.6
+    ],
+)
+def test_samples_follow_the_truncated_renormalised_distribution(settings, expected):
+    model = FixedModel(FIXED)
+    n = 20_000
+    src, src_lengths = torch.full((n, 1), 3), torch.ones(n, dtype=torch.long)
+    probs = sampling_probs(model.logits.unsqueeze(0), **{"temperature": 1.0, **settings})[0]
+    torch.testing.assert_close(probs, torch.tensor([0.0, 0.0, *expected]), atol=1e-6, rtol=0)
+    result = sample_decode(model, src, src_lengths, max_len=3, generator=torch.Generator().manual_seed(5), **settings)
+    first = torch.bincount(result.tokens[:, 0], minlength=5).float() / n  # [vocab]
+    for token, p in zip((EOS, A, B), expected):
+        if p == 0.0:
+            assert first[token] == 0.0, f"token {token} was cut and must never be drawn"
+        else:
+            assert abs(first[token] - p) < 0.015, (settings, token, float(first[token]), p)  # ~4 standard errors
+    # Every row stops at its own EOS, then PAD; lengths count EOS; log_probs are the model's own.
+    for row, length in zip(result.tokens.tolist()[:200], result.lengths.tolist()[:200]):
+        assert EOS not in row[: length - 1] and all(t == PAD for t in row[length:])
+        assert row[length - 1] == EOS or length == 3
+    torch.testing.assert_close(
+        result.log_probs[:200], sequence_log_probs_fixed(result.tokens[:200], result.lengths[:200]), atol=1e-5, rtol=0
+    )
+
+
+def sequence_log_probs_fixed(tokens, lengths):
+    logp = torch.tensor(FIXED).log()
+    real = torch.arange(tokens.shape[1]) < lengths.unsqueeze(1)
+    return torch.where(real, logp[tokens], torch.zeros(())).sum(1)
+
+
+@pytest.mark.parametrize("name", ["gru", "attention"])
+def test_sampling_is_seeded_batched_and_scored_by_the_model(name):
+    vocab = 8
+    src, src_lengths = random_batch(vocab, [4, 2, 5, 3, 1, 4] * 5, seed=2)
+    model = make_models(vocab, 2, src, src_lengths)[name]
+    first = sample_decode(model, src, src_lengths, max_len=6, top_p=0.9, generator=torch.Generator().manual_seed(3))
+    again = sample_decode(model, src, src_lengths, max_len=6, top_p=0.9, generator=torch.Generator().manual_seed(3))
+    other = sample_decode(model, src, src_lengths, max_len=6, top_p=0.9, generator=torch.Generator().manual_seed(4))
+    assert torch.equal(first.tokens, again.tokens)
+    assert not torch.equal(first.tokens, other.tokens)
+    assert len(set(first.lengths.tolist())) > 1  # rows stop at their own EOS
+    torch.testing.assert_close(sequence_log_probs(model, src, src_lengths, first.tokens), first.log_probs)
+    assert model.training is False
+
+
+def test_errors_for_bad_sampling_arguments():
+    src, src_lengths = random_batch(7, [3, 2], seed=0)
+    model = make_models(7, 0, src, src_lengths)["gru"]
+    for bad, match in (
+        (dict(temperature=0.0), "temperature must be > 0"),
+        (dict(temperature=-1.0), "temperature must be > 0"),
+        (dict(temperature=float("nan")), "temperature must be > 0"),
+        (dict(temperature=float("inf")), "temperature must be finite"),
+        (dict(top_k=0), "top_k must be at least 1"),
+        (dict(top_p=0.0), r"top_p must be in \(0, 1\]"),
+        (dict(top_p=1.5), r"top_p must be in \(0, 1\]"),
+        (dict(max_len=0), "max_len must be at least 1"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            sample_decode(model, src, src_lengths, **{"max_len": 4, **bad})
+    for bad, match in (
+        (dict(temperature="hot"), "temperature must be a number"),
+        (dict(top_k=2.0), "top_k must be an int"),
+        (dict(top_k=True), "top_k must be an int"),
+        (dict(top_p="0.9"), "top_p must be a number"),
+        (dict(generator=0), "generator must be a torch.Generator"),
+    ):
+        with pytest.raises(TypeError, match=match):
+            sample_decode(model, src, src_lengths, **{"max_len": 4, **bad})
+    with pytest.raises(TypeError, match="model must be a seq2seq model with encode"):
+        sample_decode(nn.Linear(2, 2), src, src_lengths, max_len=4)
+    with pytest.raises(ValueError, match="logits must be a float tensor of shape"):
+        sampling_probs(torch.zeros(5))
+    with pytest.raises(TypeError, match="logits must be a torch.Tensor"):
+        sampling_probs([[0.0, 1.0]])
 
 
 # ------------------------------------------------------------------------------------------- exact
