@@ -363,8 +363,10 @@ def beam_search(
     At each step, for each input, every live hypothesis is extended by every token and the extensions
     are ranked by their sum of log-probabilities. Extensions ending in EOS that rank in the top
     ``beam_size`` move to the input's finished pool (which keeps the best ``beam_size`` by ranking score)
-    and stop growing; the best ``beam_size`` extensions that do not end in EOS stay live. The first step
-    starts from ONE hypothesis per input (SOS), so the beam never fills with copies of the same sequence.
+    and stop growing; the best ``beam_size`` extensions that do not end in EOS stay live. The beam has
+    ``beam_size`` rows per input from step 0 on (one tensor shape for the whole search): at step 0 only the
+    first holds a hypothesis (SOS, log-probability 0), the others are empty slots with log-probability
+    ``-inf``, so the beam never fills with copies of the same sequence.
 
     An input is done when its pool holds ``beam_size`` hypotheses and no live one can still beat the
     worst of them (its log-probability can only fall; with a length penalty the bound uses ``max_len``).
@@ -382,7 +384,7 @@ def beam_search(
 
 
 def _beam_search(model, src, src_lengths, beam_size, max_len, length_penalty, n_best, return_history):
-    state = model.encode(src, src_lengths)  # batch rows: one hypothesis (SOS) per input
+    state = model.encode(src, src_lengths)  # [batch] rows
     _validate.implements(
         state,
         DecodingState,
@@ -391,9 +393,12 @@ def _beam_search(model, src, src_lengths, beam_size, max_len, length_penalty, n_
     )
     batch, device, k = src.shape[0], src.device, beam_size
     neg_inf = float("-inf")
-    prev = torch.full((batch,), SOS, dtype=torch.long, device=device)  # [batch * live]
-    scores = torch.zeros(batch, 1, device=device)  # [batch, live] sums of log-probs
-    history_tokens = torch.zeros(batch, 1, 0, dtype=torch.long, device=device)  # [batch, live, t]
+    # Each input's state copied into its k rows, once; from here on the beam only reorders rows.
+    state = state.select(torch.arange(batch, device=device).repeat_interleave(k))  # [batch * beam] rows
+    prev = torch.full((batch * k,), SOS, dtype=torch.long, device=device)  # [batch * beam]
+    scores = torch.full((batch, k), neg_inf, device=device)  # [batch, beam] sums of log-probs
+    scores[:, 0] = 0.0  # one hypothesis (SOS) per input; the other slots are empty
+    history_tokens = torch.zeros(batch, k, 0, dtype=torch.long, device=device)  # [batch, beam, t]
     pools: list[list[tuple[float, float, list[int]]]] = [[] for _ in range(batch)]  # (score, log_prob, tokens)
     done = [False] * batch
     history = [[] for _ in range(batch)] if return_history else None
@@ -401,16 +406,14 @@ def _beam_search(model, src, src_lengths, beam_size, max_len, length_penalty, n_
     offsets = torch.arange(batch, device=device).unsqueeze(1)  # [batch, 1]
 
     for t in range(max_len):
-        live = scores.shape[1]
-        logits, state, _ = model.decode_step(prev, state)  # [batch * live, vocab]
+        logits, state, _ = model.decode_step(prev, state)  # [batch * beam, vocab]
         vocab = logits.shape[-1]
-        step_log_probs = F.log_softmax(logits.float(), dim=-1).view(batch, live, vocab)  # [batch, live, vocab]
-        candidates = (scores.unsqueeze(-1) + step_log_probs).view(batch, live * vocab)  # [batch, live * vocab]
-        n_keep = min(k, live * vocab)
+        step_log_probs = F.log_softmax(logits.float(), dim=-1).view(batch, k, vocab)  # [batch, beam, vocab]
+        candidates = (scores.unsqueeze(-1) + step_log_probs).view(batch, k * vocab)  # [batch, beam * vocab]
 
-        # 1. EOS extensions among the top beam_size candidates finish.
-        top_scores, top_index = candidates.topk(n_keep, dim=1)  # [batch, n_keep]
-        is_eos = (top_index % vocab == EOS) & torch.isfinite(top_scores)  # [batch, n_keep]
+        # 1. EOS extensions among the top beam_size candidates finish (empty slots' extensions are -inf).
+        top_scores, top_index = candidates.topk(k, dim=1)  # [batch, beam]
+        is_eos = (top_index % vocab == EOS) & torch.isfinite(top_scores)  # [batch, beam]
         finished_now = [[] for _ in range(batch)]
         if bool(is_eos.any()):
             eos_rows = is_eos.nonzero().tolist()
@@ -428,18 +431,15 @@ def _beam_search(model, src, src_lengths, beam_size, max_len, length_penalty, n_
                 pools[b].sort(key=lambda entry: -entry[0])  # stable: earlier entries win ties
                 del pools[b][k:]
 
-        # 2. The best beam_size extensions that do not end in EOS stay live.
-        candidates.view(batch, live, vocab)[:, :, EOS] = neg_inf
-        live_scores, live_index = candidates.topk(n_keep, dim=1)  # [batch, n_keep]
-        if n_keep < k:  # early steps of a tiny search space: fill with dead slots (score -inf)
-            live_scores = torch.cat([live_scores, live_scores.new_full((batch, k - n_keep), neg_inf)], dim=1)
-            live_index = torch.cat([live_index, live_index.new_zeros((batch, k - n_keep))], dim=1)
+        # 2. The best beam_size extensions that do not end in EOS stay live (in a tiny search space some
+        # of them may be -inf: those slots stay empty).
+        candidates.view(batch, k, vocab)[:, :, EOS] = neg_inf
+        live_scores, live_index = candidates.topk(k, dim=1)  # [batch, beam]
         parent = live_index // vocab  # [batch, beam]
         token = live_index % vocab  # [batch, beam]
-        rows = (offsets * live + parent).view(-1)  # [batch * beam]
-        # Step 0 copies each input's state into its beam; later steps only move rows among one input's
-        # hypotheses, which reorder() does without copying what they share.
-        state = state.reorder(rows) if t > 0 else state.select(rows)
+        rows = (offsets * k + parent).view(-1)  # [batch * beam]
+        # Rows only move among one input's hypotheses: reorder() does it without copying what they share.
+        state = state.reorder(rows)
         history_tokens = torch.cat(
             [history_tokens.gather(1, parent.unsqueeze(-1).expand(-1, -1, t)), token.unsqueeze(-1)], dim=-1
         )  # [batch, beam, t + 1]

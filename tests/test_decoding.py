@@ -192,6 +192,49 @@ def test_beam_width_one_is_greedy_exactly(name, seed):
     assert len(set(greedy.lengths.tolist())) > 1  # rows of several lengths, finished and cut at max_len
 
 
+@pytest.mark.parametrize("name", ["gru", "attention"])
+@pytest.mark.parametrize("vocab,beam_size", [(8, 3), (5, 7)])  # 7 > the 4 first tokens a 5-token vocabulary has
+def test_beam_keeps_a_stable_size_from_step_0(name, vocab, beam_size):
+    src, src_lengths = random_batch(vocab, [4, 2, 5], seed=4)
+    model = make_models(vocab, 4, src, src_lengths)[name]
+    rows, selects = [], []
+    decode_step = model.decode_step
+
+    def recording_step(prev_tokens, state):
+        rows.append(prev_tokens.shape[0])
+        logits, state, attention = decode_step(prev_tokens, state)
+        return logits, _CountingState(state, selects), attention
+
+    model.decode_step = recording_step
+    result = beam_search(model, src, src_lengths, beam_size=beam_size, max_len=6, n_best=2, return_history=True)
+    assert len(rows) >= 2 and set(rows) == {3 * beam_size}, rows  # batch * beam rows at every step, step 0 too
+    assert selects == []  # after step 0 rows only move within an input's beam (reorder, no copies)
+    del model.decode_step  # the model's own method again
+    for b in range(3):  # step 0 holds distinct hypotheses, never copies of one
+        first = [node.token for node in result.history[b][0] if not node.finished]
+        assert len(first) == len(set(first)) == min(beam_size, vocab - 1)
+        reference = beam_search_reference(model, src[b, : src_lengths[b]], src_lengths[b], beam_size, max_len=6)
+        n = len(reference[0].tokens)
+        assert result.tokens[b, 0, :n].tolist() == reference[0].tokens
+
+
+class _CountingState:
+    """A decoder state that records calls to ``select`` (copies) and passes everything else through."""
+
+    def __init__(self, state, selects):
+        self.state, self.selects = state, selects
+
+    def select(self, index):
+        self.selects.append(index.numel())
+        return self.state.select(index)
+
+    def reorder(self, index):
+        return self.state.reorder(index)
+
+    def __getattr__(self, name):
+        return getattr(self.state, name)
+
+
 def test_beam_finds_what_greedy_misses_and_keeps_finished_hypotheses():
     def probs(src_id, prefix):
         if prefix == ():
