@@ -1,7 +1,7 @@
-"""Greedy decoding (lesson 01 §6, batched in lesson 02 §4) and beam search (lesson 05) for the models in
-``models.py``.
+"""Greedy decoding (lesson 01 §6, batched in lesson 02 §4), beam search, exact search and sampling (lesson 05)
+for the models in ``models.py``.
 
-Both work on any model with the shared interface, :class:`Seq2SeqModel` (a ``typing.Protocol``)::
+All of them work on any model with the shared interface, :class:`Seq2SeqModel` (a ``typing.Protocol``)::
 
     state = model.encode(src, src_lengths)                            # a DecodingState
     logits, state, attention = model.decode_step(prev_tokens, state)  # [rows, vocab], ..., [rows, src_len] or None
