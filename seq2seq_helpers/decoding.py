@@ -1,7 +1,7 @@
-"""Greedy decoding (lesson 01 §6, batched in lesson 02 §4) and beam search (lesson 05) for the models in
-``models.py``.
+"""Greedy decoding (lesson 01 §6, batched in lesson 02 §4), beam search, exact search and sampling (lesson 05)
+for the models in ``models.py``.
 
-Both work on any model with the shared interface, :class:`Seq2SeqModel` (a ``typing.Protocol``)::
+All of them work on any model with the shared interface, :class:`Seq2SeqModel` (a ``typing.Protocol``)::
 
     state = model.encode(src, src_lengths)                            # a DecodingState
     logits, state, attention = model.decode_step(prev_tokens, state)  # [rows, vocab], ..., [rows, src_len] or None
@@ -17,6 +17,7 @@ its vocabulary (a trained model never prefers PAD or SOS; an untrained one might
 from __future__ import annotations
 
 import contextlib
+import math
 from typing import NamedTuple, Protocol, runtime_checkable
 
 import torch
@@ -33,8 +34,12 @@ __all__ = [
     "GreedyResult",
     "BeamResult",
     "BeamNode",
+    "ExactResult",
     "greedy_decode",
+    "sample_decode",
+    "sampling_probs",
     "beam_search",
+    "exact_search",
     "wu_length_penalty",
     "sequence_log_probs",
 ]
@@ -198,6 +203,100 @@ def greedy_decode(model, src: torch.Tensor, src_lengths: torch.Tensor, max_len: 
     return GreedyResult(tokens, lengths, log_probs, attention)
 
 
+def _check_sampling_args(temperature, top_k, top_p, generator):
+    temperature = _validate.number(
+        temperature, "temperature", 0.0, low_open=True, hint=" (1 = the model's own distribution; near 0 = greedy)"
+    )
+    if math.isinf(temperature):
+        raise ValueError("temperature must be finite (a huge temperature samples uniformly; use 1e6 for that)")
+    if top_k is not None:
+        top_k = _validate.integer(top_k, "top_k")
+    if top_p is not None:
+        top_p = _validate.number(top_p, "top_p", 0.0, 1.0, low_open=True, hint=" (1 keeps every token; None: no top-p)")
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise TypeError(
+            f"generator must be a torch.Generator (e.g. torch.Generator().manual_seed(0)) or None, "
+            f"got {type(generator).__name__}"
+        )
+    return temperature, top_k, top_p
+
+
+def sampling_probs(logits: torch.Tensor, temperature: float = 1.0, top_k=None, top_p=None) -> torch.Tensor:
+    """The distribution :func:`sample_decode` draws from: ``softmax(logits / temperature)``, cut to the ``top_k``
+    most likely tokens, then to the smallest set of most likely tokens whose probability reaches ``top_p``
+    (nucleus sampling, Holtzman et al., 2020), renormalised. ``logits [rows, vocab]`` -> ``[rows, vocab]``.
+    Ties at the cut are broken by token id (the lower id stays), as ``argmax`` does. Lesson 05 §8.
+    """
+    temperature, top_k, top_p = _check_sampling_args(temperature, top_k, top_p, None)
+    logits = _validate.tensor(logits, "logits", "[rows, vocab] scores")
+    if logits.dim() != 2 or not logits.is_floating_point():
+        raise ValueError(f"logits must be a float tensor of shape [rows, vocab], got {_validate._describe(logits)}")
+    probs = F.softmax(logits.float() / temperature, dim=-1)  # [rows, vocab]
+    order = probs.argsort(dim=-1, descending=True, stable=True)  # [rows, vocab] most likely first
+    sorted_probs = probs.gather(1, order)  # [rows, vocab]
+    keep = torch.ones_like(sorted_probs, dtype=torch.bool)  # [rows, vocab], in sorted order
+    if top_k is not None:
+        keep[:, top_k:] = False
+    if top_p is not None:
+        kept = sorted_probs * keep  # [rows, vocab]
+        before = (kept.cumsum(dim=-1) - kept) / kept.sum(dim=-1, keepdim=True)  # mass of the likelier kept tokens
+        keep &= before < top_p  # the most likely token always stays (nothing comes before it)
+    mask = torch.zeros_like(keep).scatter(1, order, keep)  # [rows, vocab] back in token order
+    probs = probs * mask
+    return probs / probs.sum(dim=-1, keepdim=True)
+
+
+def sample_decode(
+    model,
+    src: torch.Tensor,
+    src_lengths: torch.Tensor,
+    max_len: int,
+    temperature: float = 1.0,
+    top_k: int | None = None,
+    top_p: float | None = None,
+    generator: torch.Generator | None = None,
+) -> GreedyResult:
+    """Batched sampling: every row draws its next token from :func:`sampling_probs` until its own EOS.
+
+    ``temperature`` sharpens (< 1) or flattens (> 1) the distribution; ``top_k`` keeps only the k most likely
+    tokens; ``top_p`` keeps the smallest set of most likely tokens whose probability reaches p (nucleus
+    sampling). ``top_k=1``, or a tiny ``top_p``, is greedy decoding. ``generator`` (a ``torch.Generator``)
+    makes the draws reproducible; the draw happens on the generator's device. As in :func:`greedy_decode`,
+    a finished row writes PAD; ``log_probs`` are the MODEL's log-probabilities of the sampled tokens
+    (temperature 1, nothing cut), so samples can be compared with greedy and beam outputs. Lesson 05 §8.
+    """
+    _validate.implements(model, Seq2SeqModel, "model", _MODEL)
+    _validate.integer(max_len, "max_len")
+    temperature, top_k, top_p = _check_sampling_args(temperature, top_k, top_p, generator)
+    with _evaluating(model):
+        state = model.encode(src, src_lengths)
+        batch, device = src.shape[0], src.device
+        prev = torch.full((batch,), SOS, dtype=torch.long, device=device)  # [batch]
+        finished = torch.zeros(batch, dtype=torch.bool, device=device)  # [batch]
+        lengths = torch.zeros(batch, dtype=torch.long, device=device)  # [batch]
+        log_probs = torch.zeros(batch, device=device)  # [batch]
+        steps, attentions = [], []
+        for _ in range(max_len):
+            logits, state, attention = model.decode_step(prev, state)  # [batch, vocab]
+            probs = sampling_probs(logits, temperature, top_k, top_p)  # [batch, vocab]
+            draw_on = generator.device if generator is not None else device
+            next_tokens = torch.multinomial(probs.to(draw_on), 1, generator=generator).squeeze(1).to(device)  # [batch]
+            chosen = F.log_softmax(logits.float(), dim=-1).gather(1, next_tokens.unsqueeze(1)).squeeze(1)  # [batch]
+            next_tokens = next_tokens.masked_fill(finished, PAD)  # finished rows are not extended
+            log_probs = log_probs + chosen.masked_fill(finished, 0.0)  # [batch]
+            lengths = lengths + (~finished).long()  # [batch]
+            steps.append(next_tokens)
+            if attention is not None:
+                attentions.append(attention.masked_fill(finished.unsqueeze(1), 0.0))  # [batch, src_len]
+            finished = finished | (next_tokens == EOS)  # [batch]
+            prev = next_tokens
+            if bool(finished.all()):
+                break
+        tokens = torch.stack(steps, dim=1)  # [batch, steps]
+        attention = torch.stack(attentions, dim=1) if attentions else None  # [batch, steps, src_len]
+    return GreedyResult(tokens, lengths, log_probs, attention)
+
+
 def sequence_log_probs(model, src: torch.Tensor, src_lengths: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
     """The model's log-probability of given outputs: ``log P(tokens | src)`` summed over each row's tokens.
 
@@ -264,8 +363,10 @@ def beam_search(
     At each step, for each input, every live hypothesis is extended by every token and the extensions
     are ranked by their sum of log-probabilities. Extensions ending in EOS that rank in the top
     ``beam_size`` move to the input's finished pool (which keeps the best ``beam_size`` by ranking score)
-    and stop growing; the best ``beam_size`` extensions that do not end in EOS stay live. The first step
-    starts from ONE hypothesis per input (SOS), so the beam never fills with copies of the same sequence.
+    and stop growing; the best ``beam_size`` extensions that do not end in EOS stay live. The beam has
+    ``beam_size`` rows per input from step 0 on (one tensor shape for the whole search): at step 0 only the
+    first holds a hypothesis (SOS, log-probability 0), the others are empty slots with log-probability
+    ``-inf``, so the beam never fills with copies of the same sequence.
 
     An input is done when its pool holds ``beam_size`` hypotheses and no live one can still beat the
     worst of them (its log-probability can only fall; with a length penalty the bound uses ``max_len``).
@@ -283,7 +384,7 @@ def beam_search(
 
 
 def _beam_search(model, src, src_lengths, beam_size, max_len, length_penalty, n_best, return_history):
-    state = model.encode(src, src_lengths)  # batch rows: one hypothesis (SOS) per input
+    state = model.encode(src, src_lengths)  # [batch] rows
     _validate.implements(
         state,
         DecodingState,
@@ -292,9 +393,12 @@ def _beam_search(model, src, src_lengths, beam_size, max_len, length_penalty, n_
     )
     batch, device, k = src.shape[0], src.device, beam_size
     neg_inf = float("-inf")
-    prev = torch.full((batch,), SOS, dtype=torch.long, device=device)  # [batch * live]
-    scores = torch.zeros(batch, 1, device=device)  # [batch, live] sums of log-probs
-    history_tokens = torch.zeros(batch, 1, 0, dtype=torch.long, device=device)  # [batch, live, t]
+    # Each input's state copied into its k rows, once; from here on the beam only reorders rows.
+    state = state.select(torch.arange(batch, device=device).repeat_interleave(k))  # [batch * beam] rows
+    prev = torch.full((batch * k,), SOS, dtype=torch.long, device=device)  # [batch * beam]
+    scores = torch.full((batch, k), neg_inf, device=device)  # [batch, beam] sums of log-probs
+    scores[:, 0] = 0.0  # one hypothesis (SOS) per input; the other slots are empty
+    history_tokens = torch.zeros(batch, k, 0, dtype=torch.long, device=device)  # [batch, beam, t]
     pools: list[list[tuple[float, float, list[int]]]] = [[] for _ in range(batch)]  # (score, log_prob, tokens)
     done = [False] * batch
     history = [[] for _ in range(batch)] if return_history else None
@@ -302,16 +406,14 @@ def _beam_search(model, src, src_lengths, beam_size, max_len, length_penalty, n_
     offsets = torch.arange(batch, device=device).unsqueeze(1)  # [batch, 1]
 
     for t in range(max_len):
-        live = scores.shape[1]
-        logits, state, _ = model.decode_step(prev, state)  # [batch * live, vocab]
+        logits, state, _ = model.decode_step(prev, state)  # [batch * beam, vocab]
         vocab = logits.shape[-1]
-        step_log_probs = F.log_softmax(logits.float(), dim=-1).view(batch, live, vocab)  # [batch, live, vocab]
-        candidates = (scores.unsqueeze(-1) + step_log_probs).view(batch, live * vocab)  # [batch, live * vocab]
-        n_keep = min(k, live * vocab)
+        step_log_probs = F.log_softmax(logits.float(), dim=-1).view(batch, k, vocab)  # [batch, beam, vocab]
+        candidates = (scores.unsqueeze(-1) + step_log_probs).view(batch, k * vocab)  # [batch, beam * vocab]
 
-        # 1. EOS extensions among the top beam_size candidates finish.
-        top_scores, top_index = candidates.topk(n_keep, dim=1)  # [batch, n_keep]
-        is_eos = (top_index % vocab == EOS) & torch.isfinite(top_scores)  # [batch, n_keep]
+        # 1. EOS extensions among the top beam_size candidates finish (empty slots' extensions are -inf).
+        top_scores, top_index = candidates.topk(k, dim=1)  # [batch, beam]
+        is_eos = (top_index % vocab == EOS) & torch.isfinite(top_scores)  # [batch, beam]
         finished_now = [[] for _ in range(batch)]
         if bool(is_eos.any()):
             eos_rows = is_eos.nonzero().tolist()
@@ -329,18 +431,15 @@ def _beam_search(model, src, src_lengths, beam_size, max_len, length_penalty, n_
                 pools[b].sort(key=lambda entry: -entry[0])  # stable: earlier entries win ties
                 del pools[b][k:]
 
-        # 2. The best beam_size extensions that do not end in EOS stay live.
-        candidates.view(batch, live, vocab)[:, :, EOS] = neg_inf
-        live_scores, live_index = candidates.topk(n_keep, dim=1)  # [batch, n_keep]
-        if n_keep < k:  # early steps of a tiny search space: fill with dead slots (score -inf)
-            live_scores = torch.cat([live_scores, live_scores.new_full((batch, k - n_keep), neg_inf)], dim=1)
-            live_index = torch.cat([live_index, live_index.new_zeros((batch, k - n_keep))], dim=1)
+        # 2. The best beam_size extensions that do not end in EOS stay live (in a tiny search space some
+        # of them may be -inf: those slots stay empty).
+        candidates.view(batch, k, vocab)[:, :, EOS] = neg_inf
+        live_scores, live_index = candidates.topk(k, dim=1)  # [batch, beam]
         parent = live_index // vocab  # [batch, beam]
         token = live_index % vocab  # [batch, beam]
-        rows = (offsets * live + parent).view(-1)  # [batch * beam]
-        # Step 0 copies each input's state into its beam; later steps only move rows among one input's
-        # hypotheses, which reorder() does without copying what they share.
-        state = state.reorder(rows) if t > 0 else state.select(rows)
+        rows = (offsets * k + parent).view(-1)  # [batch * beam]
+        # Rows only move among one input's hypotheses: reorder() does it without copying what they share.
+        state = state.reorder(rows)
         history_tokens = torch.cat(
             [history_tokens.gather(1, parent.unsqueeze(-1).expand(-1, -1, t)), token.unsqueeze(-1)], dim=-1
         )  # [batch, beam, t + 1]
@@ -395,3 +494,114 @@ def _pack_results(results, n_best, device, history) -> BeamResult:
             scores[b, i] = score
             log_probs[b, i] = log_prob
     return BeamResult(tokens.to(device), lengths.to(device), scores.to(device), log_probs.to(device), history)
+
+
+# ------------------------------------------------------------------------------------------- exact
+
+
+class ExactResult(NamedTuple):
+    """The model's most probable output per input, as found by :func:`exact_search`.
+
+    ``tokens [B, T]`` (EOS then PAD), ``lengths [B]`` (incl. EOS), ``log_probs [B]``; ``proven [B]`` is True
+    where the search finished within its budget (the output is then the most probable one); ``expanded [B]``
+    counts the prefixes whose next-token distribution was computed for each input (the search's cost).
+    """
+
+    tokens: torch.Tensor
+    lengths: torch.Tensor
+    log_probs: torch.Tensor
+    proven: torch.Tensor
+    expanded: torch.Tensor
+
+
+def exact_search(
+    model,
+    src: torch.Tensor,
+    src_lengths: torch.Tensor,
+    max_len: int,
+    beam_size: int = 4,
+    max_frontier: int = 20_000,
+) -> ExactResult:
+    """Exact search: the output with the highest ``log P(y | x)`` among all the outputs beam search can return
+    (non-EOS tokens then EOS within ``max_len`` tokens, or ``max_len`` tokens without EOS). Lesson 05 §5.
+
+    Branch and bound, batched breadth first. A log-probability can only fall as a hypothesis grows, so a
+    prefix whose log-probability is already below the best complete output found so far (the *incumbent*)
+    cannot lead to a better one and is dropped; every other prefix is extended by every token. The first
+    incumbent is the output of ``beam_search(..., beam_size)``; any width gives the same answer, a better
+    incumbent only prunes more. Nothing else is dropped, so what remains at the end is the most probable output.
+
+    Cost: the prefixes kept at one depth are disjoint events, so their probabilities sum to at most 1 and
+    there are at most ``1 / P(incumbent)`` of them. Exact search is cheap when the model gives its best output
+    a fair probability, and hopeless when every output is improbable (long outputs, large vocabularies).
+    An input whose frontier grows past ``max_frontier`` prefixes is given up: its ``proven`` is False and it
+    returns the best output found so far. Ranks by the plain sum of log-probabilities (no length penalty).
+    """
+    _validate.implements(model, Seq2SeqModel, "model", _MODEL)
+    _validate.integer(max_len, "max_len")
+    _validate.integer(beam_size, "beam_size")
+    _validate.integer(max_frontier, "max_frontier")
+    with _evaluating(model):
+        start = beam_search(model, src, src_lengths, beam_size=beam_size, max_len=max_len)
+        return _exact_search(model, src, src_lengths, max_len, max_frontier, start)
+
+
+def _exact_search(model, src, src_lengths, max_len, max_frontier, start):
+    batch, device = src.shape[0], src.device
+    best_log_probs = start.log_probs[:, 0].clone()  # [batch] the incumbents' log-probabilities
+    best_tokens = [start.tokens[b, 0, : start.lengths[b, 0]].tolist() for b in range(batch)]
+    proven = torch.ones(batch, dtype=torch.bool, device=device)  # [batch]
+    expanded = torch.zeros(batch, dtype=torch.long, device=device)  # [batch]
+    tolerance = 1e-5  # keep prefixes tied with the incumbent up to float rounding: only ever keeps more
+
+    state = model.encode(src, src_lengths)
+    owner = torch.arange(batch, device=device)  # [frontier] which input each prefix belongs to
+    prefixes = torch.zeros(batch, 0, dtype=torch.long, device=device)  # [frontier, t]
+    scores = torch.zeros(batch, device=device)  # [frontier] log P(prefix | x)
+    prev = torch.full((batch,), SOS, dtype=torch.long, device=device)  # [frontier]
+    for t in range(max_len):
+        logits, state, _ = model.decode_step(prev, state)  # [frontier, vocab]
+        candidates = scores.unsqueeze(1) + F.log_softmax(logits.float(), dim=-1)  # [frontier, vocab]
+        expanded.index_add_(0, owner, torch.ones_like(owner))
+
+        # 1. Complete outputs: an EOS extension, or any extension at the last step. Better ones replace the incumbent.
+        complete = torch.zeros_like(candidates, dtype=torch.bool)  # [frontier, vocab]
+        complete[:, EOS] = True
+        if t == max_len - 1:
+            complete[:] = True
+        better = complete & (candidates > best_log_probs[owner].unsqueeze(1))  # [frontier, vocab]
+        if bool(better.any()):
+            rows, tokens = better.nonzero(as_tuple=True)
+            values = candidates[rows, tokens].tolist()
+            prefix_lists = prefixes[rows].tolist()
+            for row, token, value, prefix in zip(rows.tolist(), tokens.tolist(), values, prefix_lists):
+                b = int(owner[row])
+                if value > best_log_probs[b]:
+                    best_log_probs[b] = value
+                    best_tokens[b] = prefix + [token]
+        if t == max_len - 1:
+            break
+
+        # 2. Incomplete prefixes that can still beat the incumbent stay; the rest cannot and are dropped.
+        keep = ~complete & (candidates >= best_log_probs[owner].unsqueeze(1) - tolerance)  # [frontier, vocab]
+        keep &= proven[owner].unsqueeze(1)
+        rows, tokens = keep.nonzero(as_tuple=True)  # [new frontier]
+        counts = torch.bincount(owner[rows], minlength=batch)  # [batch]
+        too_many = counts > max_frontier
+        if bool(too_many.any()):  # give these inputs up: their incumbent is the best we know
+            proven &= ~too_many
+            within = ~too_many[owner[rows]]
+            rows, tokens = rows[within], tokens[within]
+        if rows.numel() == 0:
+            break
+        owner, scores = owner[rows], candidates[rows, tokens]
+        prefixes = torch.cat([prefixes[rows], tokens.unsqueeze(1)], dim=1)
+        state = state.select(rows)
+        prev = tokens
+
+    width = max(len(tokens) for tokens in best_tokens)
+    out = torch.full((batch, width), PAD, dtype=torch.long)  # [batch, T]
+    for b, tokens in enumerate(best_tokens):
+        out[b, : len(tokens)] = torch.tensor(tokens, dtype=torch.long)
+    lengths = torch.tensor([len(tokens) for tokens in best_tokens])
+    return ExactResult(out.to(device), lengths.to(device), best_log_probs, proven, expanded)

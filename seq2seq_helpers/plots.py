@@ -333,7 +333,8 @@ def plot_beam_tree(history, itos, best=None, upto_step: int | None = None, ax=No
 
     ``history``: ``beam_search(..., return_history=True).history[b]`` (a list per step of ``BeamNode``);
     ``itos``: id -> token text (``vocab.itos``); ``best``: the returned best token ids, whose path is drawn
-    in orange; ``upto_step``: draw only steps ``0..upto_step`` (for stepping through the search).
+    in orange; ``upto_step``: draw only steps ``0..upto_step`` (for stepping through the search), on axes sized for
+    the whole search so that the figure keeps one size from step 0 to the last.
     Boxes show the token and the hypothesis' running log-probability; finished ones (EOS) are green.
     Hypotheses that fell out of the beam are not in the history, so branches simply stop.
     """
@@ -350,8 +351,9 @@ def plot_beam_tree(history, itos, best=None, upto_step: int | None = None, ax=No
     nodes = [n for n in _beam_tree_nodes(history) if n[0] <= last]
     best = [int(i) for i in best] if best is not None else None
     rows = max(len(step) for step in history)
+    steps = len(history)  # the figure and its axes are sized for the whole search, so stepping keeps them still
     if ax is None:
-        fig, ax = plt.subplots(figsize=(max(4.0, 1.25 * (last + 1) + 1.0), max(2.2, 0.55 * rows + 0.9)))
+        fig, ax = plt.subplots(figsize=(max(4.0, 1.25 * steps + 1.0), max(2.2, 0.55 * rows + 0.9)))
     else:
         fig = ax.figure
     on_best = {(t, slot) for t, slot, _, prefix, _ in nodes if best is not None and best[: len(prefix)] == prefix}
@@ -378,8 +380,8 @@ def plot_beam_tree(history, itos, best=None, upto_step: int | None = None, ax=No
             zorder=2,
             bbox=dict(boxstyle="round,pad=0.25", fc=face, ec=edge, lw=1.6 if (t, slot) in on_best else 0.8),
         )
-    ax.set(xlim=(-0.6, last + 0.6), ylim=(-rows + 0.4, 0.6), title=title)
-    ax.set_xticks(range(last + 1), [f"step {t}" for t in range(last + 1)], fontsize=8)
+    ax.set(xlim=(-0.6, steps - 1 + 0.6), ylim=(-rows + 0.4, 0.6), title=title)
+    ax.set_xticks(range(steps), [f"step {t}" for t in range(steps)], fontsize=8)
     ax.set_yticks([])
     for side in ("left", "right", "top"):
         ax.spines[side].set_visible(False)

@@ -176,7 +176,8 @@ def attention_browser(examples) -> widgets.VBox:
 
 def beam_stepper(history, itos, best=None, title: str = "beam search") -> widgets.VBox:
     """Step through one beam search: a slider picks the step, the tree shows the search so far and a table
-    lists that step's live hypotheses (best first) and the ones that finished.
+    lists that step's live hypotheses (best first) and the ones that finished. Figure and table keep one
+    size from step 0 to the last, so the page does not jump as the slider moves.
 
     ``history``: ``beam_search(..., return_history=True).history[b]``; ``itos``: ``vocab.itos``;
     ``best``: the returned best token ids (their path is drawn in orange). Lesson 05 §4.
@@ -190,6 +191,7 @@ def beam_stepper(history, itos, best=None, title: str = "beam search") -> widget
     _check_beam_history(history, itos)
     _validate.string(title, "title", "beam search", allow_empty=True)
     nodes = _beam_tree_nodes(history)
+    most_rows = max(len(nodes_at_step) for nodes_at_step in history)  # the table keeps this many rows at every step
     step = widgets.IntSlider(value=0, min=0, max=len(history) - 1, description="step", continuous_update=False)
     table = widgets.HTML()
     out = widgets.Output()
@@ -205,6 +207,7 @@ def beam_stepper(history, itos, best=None, title: str = "beam search") -> widget
             f"<td style='text-align:right'>{node.log_prob:.3f}</td></tr>"
             for _, _, node, prefix, _ in here
         )
+        rows += "<tr><td>&nbsp;</td><td></td><td></td></tr>" * (most_rows - len(here))  # blank rows: a stable height
         table.value = (
             f"<b>step {t}</b>: {sum(not n[2].finished for n in here)} live, "
             f"{sum(n[2].finished for n in here)} finished this step"

@@ -14,7 +14,16 @@ from references import beam_search_reference
 from torch import nn
 
 from seq2seq_helpers.data import EOS, PAD, pad_sequences
-from seq2seq_helpers.decoding import BeamResult, beam_search, greedy_decode, sequence_log_probs, wu_length_penalty
+from seq2seq_helpers.decoding import (
+    BeamResult,
+    beam_search,
+    exact_search,
+    greedy_decode,
+    sample_decode,
+    sampling_probs,
+    sequence_log_probs,
+    wu_length_penalty,
+)
 from seq2seq_helpers.models import (
     AttentionDecoder,
     AttentionSeq2Seq,
@@ -183,6 +192,49 @@ def test_beam_width_one_is_greedy_exactly(name, seed):
     assert len(set(greedy.lengths.tolist())) > 1  # rows of several lengths, finished and cut at max_len
 
 
+@pytest.mark.parametrize("name", ["gru", "attention"])
+@pytest.mark.parametrize("vocab,beam_size", [(8, 3), (5, 7)])  # 7 > the 4 first tokens a 5-token vocabulary has
+def test_beam_keeps_a_stable_size_from_step_0(name, vocab, beam_size):
+    src, src_lengths = random_batch(vocab, [4, 2, 5], seed=4)
+    model = make_models(vocab, 4, src, src_lengths)[name]
+    rows, selects = [], []
+    decode_step = model.decode_step
+
+    def recording_step(prev_tokens, state):
+        rows.append(prev_tokens.shape[0])
+        logits, state, attention = decode_step(prev_tokens, state)
+        return logits, _CountingState(state, selects), attention
+
+    model.decode_step = recording_step
+    result = beam_search(model, src, src_lengths, beam_size=beam_size, max_len=6, n_best=2, return_history=True)
+    assert len(rows) >= 2 and set(rows) == {3 * beam_size}, rows  # batch * beam rows at every step, step 0 too
+    assert selects == []  # after step 0 rows only move within an input's beam (reorder, no copies)
+    del model.decode_step  # the model's own method again
+    for b in range(3):  # step 0 holds distinct hypotheses, never copies of one
+        first = [node.token for node in result.history[b][0] if not node.finished]
+        assert len(first) == len(set(first)) == min(beam_size, vocab - 1)
+        reference = beam_search_reference(model, src[b, : src_lengths[b]], src_lengths[b], beam_size, max_len=6)
+        n = len(reference[0].tokens)
+        assert result.tokens[b, 0, :n].tolist() == reference[0].tokens
+
+
+class _CountingState:
+    """A decoder state that records calls to ``select`` (copies) and passes everything else through."""
+
+    def __init__(self, state, selects):
+        self.state, self.selects = state, selects
+
+    def select(self, index):
+        self.selects.append(index.numel())
+        return self.state.select(index)
+
+    def reorder(self, index):
+        return self.state.reorder(index)
+
+    def __getattr__(self, name):
+        return getattr(self.state, name)
+
+
 def test_beam_finds_what_greedy_misses_and_keeps_finished_hypotheses():
     def probs(src_id, prefix):
         if prefix == ():
@@ -333,6 +385,261 @@ def test_beam_result_shapes_and_padding():
             assert all(t == PAD for t in row[n:]) and EOS not in row[: n - 1]
             assert row[n - 1] == EOS or n == 5
     assert len({tuple(r) for r in result.tokens[0].tolist()}) == 3  # distinct hypotheses, no copies
+
+
+# ---------------------------------------------------------------------------------------- sampling
+
+
+class FixedModel(nn.Module):
+    """Stub whose next-token logits are the same at every step for every row: ``log(probs)``."""
+
+    def __init__(self, probs):
+        super().__init__()
+        self.logits = torch.tensor(probs).log()
+        self.dummy = nn.Parameter(torch.zeros(1))
+
+    def encode(self, src, src_lengths):
+        return DecoderState(hidden=torch.zeros(1, src.shape[0], 1))
+
+    def decode_step(self, prev_tokens, state):
+        return self.logits.expand(prev_tokens.shape[0], -1).clone(), state, None
+
+
+FIXED = [0.0, 0.0, 0.2, 0.5, 0.3]  # PAD, SOS never; EOS 0.2, A 0.5, B 0.3
+
+
+@pytest.mark.parametrize("name", ["gru", "attention"])
+@pytest.mark.parametrize("cut", [{"top_k": 1}, {"top_p": 1e-6}, {"top_k": 1, "top_p": 0.9, "temperature": 3.0}])
+def test_sampling_cut_to_one_token_is_greedy_exactly(name, cut):
+    vocab = 8
+    src, src_lengths = random_batch(vocab, [4, 2, 5, 3, 1, 4], seed=1)
+    model = make_models(vocab, 1, src, src_lengths)[name]
+    greedy = greedy_decode(model, src, src_lengths, max_len=6)
+    sampled = sample_decode(model, src, src_lengths, max_len=6, generator=torch.Generator().manual_seed(0), **cut)
+    assert len(set(greedy.lengths.tolist())) > 1
+    assert torch.equal(sampled.tokens, greedy.tokens)
+    assert torch.equal(sampled.lengths, greedy.lengths)
+    assert torch.equal(sampled.log_probs, greedy.log_probs)
+    if greedy.attention is not None:
+        assert torch.equal(sampled.attention, greedy.attention)
+
+
+@pytest.mark.parametrize(
+    "settings,expected",
+    [
+        ({}, [0.2, 0.5, 0.3]),  # EOS, A, B: the model's own distribution
+        ({"top_k": 2}, [0.0, 0.5 / 0.8, 0.3 / 0.8]),
+        ({"top_p": 0.6}, [0.0, 0.5 / 0.8, 0.3 / 0.8]),  # A (0.5) is not enough, A + B (0.8) is
+        ({"top_p": 0.45}, [0.0, 1.0, 0.0]),
+        ({"top_p": 0.81}, [0.2, 0.5, 0.3]),
+        ({"temperature": 2.0, "top_k": 2}, [0.0, 0.5**0.5 / (0.5**0.5 + 0.3**0.5), 0.3**0.5 / (0.5**0.5 + 0.3**0.5)]),
+        ({"temperature": 0.5}, [0.04 / 0.38, 0.25 / 0.38, 0.09 / 0.38]),
+        ({"top_k": 2, "top_p": 0.6}, [0.0, 1.0, 0.0]),  # top-p of the renormalised top 2: A has 0.625 >= 0.6
+    ],
+)
+def test_samples_follow_the_truncated_renormalised_distribution(settings, expected):
+    model = FixedModel(FIXED)
+    n = 20_000
+    src, src_lengths = torch.full((n, 1), 3), torch.ones(n, dtype=torch.long)
+    probs = sampling_probs(model.logits.unsqueeze(0), **{"temperature": 1.0, **settings})[0]
+    torch.testing.assert_close(probs, torch.tensor([0.0, 0.0, *expected]), atol=1e-6, rtol=0)
+    result = sample_decode(model, src, src_lengths, max_len=3, generator=torch.Generator().manual_seed(5), **settings)
+    first = torch.bincount(result.tokens[:, 0], minlength=5).float() / n  # [vocab]
+    for token, p in zip((EOS, A, B), expected):
+        if p == 0.0:
+            assert first[token] == 0.0, f"token {token} was cut and must never be drawn"
+        else:
+            assert abs(first[token] - p) < 0.015, (settings, token, float(first[token]), p)  # ~4 standard errors
+    # Every row stops at its own EOS, then PAD; lengths count EOS; log_probs are the model's own.
+    for row, length in zip(result.tokens.tolist()[:200], result.lengths.tolist()[:200]):
+        assert EOS not in row[: length - 1] and all(t == PAD for t in row[length:])
+        assert row[length - 1] == EOS or length == 3
+    torch.testing.assert_close(
+        result.log_probs[:200], sequence_log_probs_fixed(result.tokens[:200], result.lengths[:200]), atol=1e-5, rtol=0
+    )
+
+
+def sequence_log_probs_fixed(tokens, lengths):
+    logp = torch.tensor(FIXED).log()
+    real = torch.arange(tokens.shape[1]) < lengths.unsqueeze(1)
+    return torch.where(real, logp[tokens], torch.zeros(())).sum(1)
+
+
+@pytest.mark.parametrize("name", ["gru", "attention"])
+def test_sampling_is_seeded_batched_and_scored_by_the_model(name):
+    vocab = 8
+    src, src_lengths = random_batch(vocab, [4, 2, 5, 3, 1, 4] * 5, seed=2)
+    model = make_models(vocab, 2, src, src_lengths)[name]
+    first = sample_decode(model, src, src_lengths, max_len=6, top_p=0.9, generator=torch.Generator().manual_seed(3))
+    again = sample_decode(model, src, src_lengths, max_len=6, top_p=0.9, generator=torch.Generator().manual_seed(3))
+    other = sample_decode(model, src, src_lengths, max_len=6, top_p=0.9, generator=torch.Generator().manual_seed(4))
+    assert torch.equal(first.tokens, again.tokens)
+    assert not torch.equal(first.tokens, other.tokens)
+    assert len(set(first.lengths.tolist())) > 1  # rows stop at their own EOS
+    torch.testing.assert_close(sequence_log_probs(model, src, src_lengths, first.tokens), first.log_probs)
+    assert model.training is False
+
+
+def test_errors_for_bad_sampling_arguments():
+    src, src_lengths = random_batch(7, [3, 2], seed=0)
+    model = make_models(7, 0, src, src_lengths)["gru"]
+    for bad, match in (
+        (dict(temperature=0.0), "temperature must be > 0"),
+        (dict(temperature=-1.0), "temperature must be > 0"),
+        (dict(temperature=float("nan")), "temperature must be > 0"),
+        (dict(temperature=float("inf")), "temperature must be finite"),
+        (dict(top_k=0), "top_k must be at least 1"),
+        (dict(top_p=0.0), r"top_p must be in \(0, 1\]"),
+        (dict(top_p=1.5), r"top_p must be in \(0, 1\]"),
+        (dict(max_len=0), "max_len must be at least 1"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            sample_decode(model, src, src_lengths, **{"max_len": 4, **bad})
+    for bad, match in (
+        (dict(temperature="hot"), "temperature must be a number"),
+        (dict(top_k=2.0), "top_k must be an int"),
+        (dict(top_k=True), "top_k must be an int"),
+        (dict(top_p="0.9"), "top_p must be a number"),
+        (dict(generator=0), "generator must be a torch.Generator"),
+    ):
+        with pytest.raises(TypeError, match=match):
+            sample_decode(model, src, src_lengths, **{"max_len": 4, **bad})
+    with pytest.raises(TypeError, match="model must be a seq2seq model with encode"):
+        sample_decode(nn.Linear(2, 2), src, src_lengths, max_len=4)
+    with pytest.raises(ValueError, match="logits must be a float tensor of shape"):
+        sampling_probs(torch.zeros(5))
+    with pytest.raises(TypeError, match="logits must be a torch.Tensor"):
+        sampling_probs([[0.0, 1.0]])
+
+
+# ------------------------------------------------------------------------------------------- exact
+
+
+def _brute_force(model, src, src_lengths, vocab, max_len):
+    """Every output the search space holds, scored one teacher-forced pass per input: ``(seqs, [B, n] log P)``."""
+    seqs = list(_all_sequences(vocab, max_len))
+    tgt, _ = pad_sequences(seqs)
+    rows = []
+    for b in range(src.shape[0]):
+        many = len(seqs)
+        rows.append(
+            sequence_log_probs(model, src[b : b + 1].expand(many, -1), src_lengths[b : b + 1].expand(many), tgt)
+        )
+    return seqs, torch.stack(rows)
+
+
+def test_exact_search_finds_the_most_probable_output_that_greedy_and_small_beams_miss():
+    """Against brute force over every output (vocabulary 6, up to 4 tokens: 1,555 outputs per input)."""
+    vocab, max_len = 6, 4
+    cases = misses = 0
+    for seed in range(4):
+        src, src_lengths = random_batch(vocab, [3, 1, 4, 2, 3], seed=seed)
+        for name, model in make_models(vocab, seed, src, src_lengths, steps=max_len).items():
+            seqs, log_probs = _brute_force(model, src, src_lengths, vocab, max_len)  # [B, 1555]
+            result = exact_search(model, src, src_lengths, max_len=max_len, beam_size=1)
+            greedy = greedy_decode(model, src, src_lengths, max_len=max_len)
+            assert result.proven.all()
+            top2 = log_probs.topk(2, dim=1)
+            for b in range(src.shape[0]):
+                if top2.values[b, 0] - top2.values[b, 1] < 1e-4:
+                    continue  # a tie: either answer is right
+                cases += 1
+                best = seqs[int(top2.indices[b, 0])]
+                assert result.tokens[b, : result.lengths[b]].tolist() == best, (name, seed, b)
+                assert torch.all(result.tokens[b, len(best) :] == PAD)
+                assert math.isclose(result.log_probs[b], top2.values[b, 0], abs_tol=ATOL)
+                misses += greedy.tokens[b, : greedy.lengths[b]].tolist() != best
+    assert cases >= 30  # almost every input has a clear winner
+    assert misses >= 3  # greedy misses it on some inputs, so the search had something to find
+
+
+def test_exact_search_on_a_hand_made_model():
+    def probs(src_id, prefix):  # greedy takes A (0.5) then EOS (0.4): 0.2; B then EOS gives 0.4 * 0.9 = 0.36
+        if prefix == ():
+            return {A: 0.5, B: 0.4, EOS: 0.1}
+        if prefix == (A,):
+            return {A: 0.3, B: 0.3, EOS: 0.4}
+        return {EOS: 0.9, A: 0.05, B: 0.05}
+
+    model = PrefixModel(probs)
+    src, src_lengths = torch.tensor([[3]]), torch.tensor([1])
+    result = exact_search(model, src, src_lengths, max_len=5, beam_size=1)
+    assert result.tokens.tolist() == [[B, EOS]] and result.lengths.tolist() == [2]
+    expected = stub_log_prob(probs(3, ()), B) + stub_log_prob(probs(3, (B,)), EOS)
+    assert math.isclose(result.log_probs[0], expected, abs_tol=ATOL)
+    assert result.proven.tolist() == [True] and result.expanded.tolist()[0] >= 2
+
+    def unfinished(src_id, prefix):  # greedy: B then EOS (0.5 * 0.35); best: A A A, cut at max_len (0.45 * 0.95^2)
+        if prefix == ():
+            return {B: 0.5, A: 0.45, EOS: 0.05}
+        return {EOS: 0.35, A: 0.33, B: 0.32} if prefix[0] == B else {A: 0.95, EOS: 0.03, B: 0.02}
+
+    model = PrefixModel(unfinished)
+    assert greedy_decode(model, src, src_lengths, max_len=3).tokens.tolist() == [[B, EOS]]
+    result = exact_search(model, src, src_lengths, max_len=3, beam_size=1)
+    assert result.tokens.tolist() == [[A, A, A]] and result.lengths.tolist() == [3]
+    expected = sum(stub_log_prob(unfinished(3, (A,) * i), A) for i in range(3))
+    assert math.isclose(result.log_probs[0], expected, abs_tol=ATOL)
+
+
+@pytest.mark.parametrize("name", ["gru", "attention"])
+def test_exact_search_is_never_worse_than_beam_and_does_not_depend_on_the_batch(name):
+    vocab = 9
+    src, src_lengths = random_batch(vocab, [5, 2, 4, 6, 3, 1], seed=7)
+    model = make_models(vocab, 4, src, src_lengths, eos_quantile=0.15)[name]
+    result = exact_search(model, src, src_lengths, max_len=7)
+    assert result.proven.all()
+    torch.testing.assert_close(sequence_log_probs(model, src, src_lengths, result.tokens), result.log_probs)
+    for k in (1, 2, 4, 8):
+        beam = beam_search(model, src, src_lengths, beam_size=k, max_len=7)
+        assert torch.all(result.log_probs >= beam.log_probs[:, 0] - ATOL)
+    for b in range(src.shape[0]):
+        n = int(src_lengths[b])
+        alone = exact_search(model, src[b : b + 1, :n], src_lengths[b : b + 1], max_len=7)
+        width = alone.tokens.shape[1]
+        assert torch.equal(result.tokens[b, :width], alone.tokens[0])
+        assert torch.all(result.tokens[b, width:] == PAD)
+        assert result.expanded[b] == alone.expanded[0]
+    # The incumbent's width changes the cost, never the answer.
+    wide = exact_search(model, src, src_lengths, max_len=7, beam_size=8)
+    assert torch.equal(wide.tokens, result.tokens)
+    assert torch.all(wide.expanded <= result.expanded)
+
+
+def test_exact_search_gives_up_past_its_budget_and_says_so():
+    vocab = 9
+    src, src_lengths = random_batch(vocab, [5, 2, 4, 6], seed=8)
+    model = make_models(vocab, 2, src, src_lengths)["attention"]
+    with torch.no_grad():  # flatter distributions and a rarer EOS: a much larger search
+        model.decoder.out.weight /= 2.0
+        model.decoder.out.bias[EOS] -= 4.0
+    full = exact_search(model, src, src_lengths, max_len=6)
+    assert full.proven.all() and torch.all(full.expanded > 50)
+    capped = exact_search(model, src, src_lengths, max_len=6, beam_size=2, max_frontier=5)
+    assert not capped.proven.all()
+    beam = beam_search(model, src, src_lengths, beam_size=2, max_len=6)
+    for b in range(src.shape[0]):
+        if capped.proven[b]:
+            assert torch.equal(capped.tokens[b], full.tokens[b, : capped.tokens.shape[1]])
+        else:  # what it returns is still a real output, at least as likely as the incumbent
+            assert capped.log_probs[b] >= beam.log_probs[b, 0] - ATOL
+            assert capped.log_probs[b] <= full.log_probs[b] + ATOL
+    torch.testing.assert_close(sequence_log_probs(model, src, src_lengths, capped.tokens), capped.log_probs)
+
+
+def test_errors_for_bad_exact_search_arguments():
+    src, src_lengths = random_batch(7, [3, 2], seed=0)
+    model = make_models(7, 0, src, src_lengths)["gru"]
+    with pytest.raises(ValueError, match="max_frontier must be at least 1"):
+        exact_search(model, src, src_lengths, max_len=5, max_frontier=0)
+    with pytest.raises(TypeError, match="max_frontier must be an int"):
+        exact_search(model, src, src_lengths, max_len=5, max_frontier=1e4)
+    with pytest.raises(ValueError, match="max_len must be at least 1"):
+        exact_search(model, src, src_lengths, max_len=0)
+    with pytest.raises(ValueError, match="beam_size must be at least 1"):
+        exact_search(model, src, src_lengths, max_len=5, beam_size=0)
+    with pytest.raises(TypeError, match="model must be a seq2seq model with encode"):
+        exact_search(nn.Linear(2, 2), src, src_lengths, max_len=5)
 
 
 # -------------------------------------------------------------------------------------------- errors

@@ -188,6 +188,9 @@ def test_plot_beam_tree_draws_every_kept_hypothesis_and_the_best_path():
     assert finished[0].get_bbox_patch().get_facecolor()[:3] != (1.0, 1.0, 1.0)  # finished boxes are coloured
     partial = plot_beam_tree(_beam_history(), itos, upto_step=0).axes[0]
     assert len(partial.texts) == 2 and not partial.lines
+    # Stepping through the search keeps one figure size and one x range (the widget does not jump).
+    assert tuple(partial.figure.get_size_inches()) == tuple(fig.get_size_inches())
+    assert partial.get_xlim() == ax.get_xlim()
 
 
 def test_plot_beam_tree_errors():

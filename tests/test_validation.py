@@ -776,6 +776,40 @@ def cases():
         ],
         *[
             (
+                f"sample_decode[{name}]",
+                dec.sample_decode,
+                dict(model=model, src=SRC, src_lengths=SRC_LENGTHS, max_len=3),
+                dict(
+                    model=NOT_MODEL,
+                    src=bad_tokens(3),
+                    src_lengths=bad_lengths(),
+                    max_len=bad_int(1),
+                    temperature=st.sampled_from([None, "1", 0, -1.0, NAN, float("inf")]),
+                    top_k=bad_int(1).filter(lambda v: v is not None),
+                    top_p=st.sampled_from(["0.9", 0, 1.5, NAN, [0.5]]),
+                    generator=st.sampled_from([0, "seed", torch.zeros(1)]),
+                ),
+            )
+            for name, model in models().items()
+        ],
+        *[
+            (
+                f"exact_search[{name}]",
+                dec.exact_search,
+                dict(model=model, src=SRC, src_lengths=SRC_LENGTHS, max_len=3),
+                dict(
+                    model=NOT_MODEL,
+                    src=bad_tokens(3),
+                    src_lengths=bad_lengths(),
+                    max_len=bad_int(1),
+                    beam_size=bad_int(1),
+                    max_frontier=bad_int(1),
+                ),
+            )
+            for name, model in models().items()
+        ],
+        *[
+            (
                 f"sequence_log_probs[{name}]",
                 sequence_log_probs,
                 dict(model=model, src=SRC, src_lengths=SRC_LENGTHS, tokens=TGT),

@@ -83,6 +83,13 @@ def test_beam_stepper_lists_each_steps_hypotheses():
     demo.controls["step"].value = 1
     assert "1 live, 1 finished" in table.value
     assert table.value.index("b &lt;eos&gt;") < table.value.index("a a")  # best first: -1.0 before -1.7
+    history[1].append(BeamNode(0, 4, -2.0, False))  # step 1 now holds 3 hypotheses, step 0 only 2
+    demo = beam_stepper(history, ["<pad>", "<sos>", "<eos>", "a", "b"], best=[4, 2])
+    rows_at = {}
+    for t in (1, 0):  # the table keeps one number of rows (a stable height) at every step
+        demo.controls["step"].value = t
+        rows_at[t] = demo.children[1].value.count("<tr>")
+    assert rows_at[0] == rows_at[1] == 4, rows_at  # header + the 3 rows of the fullest step
     with pytest.raises(ValueError, match="needs one input's history"):
         beam_stepper([], ["a"])
 
