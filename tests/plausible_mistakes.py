@@ -182,6 +182,12 @@ MISTAKES: dict[str, dict[str, list[Mistake]]] = {
             ),
             M("multiplies by the temperature", ("logits / temperature", "logits * temperature")),
             M("keeps writing after <eos>", ("token = token.masked_fill(finished, 0)", "pass")),
+            M("stops every row at the first <eos>", ("if finished.all():", "if finished.any():")),
+            M(
+                "draws from the global generator, not `generator`",
+                ("torch.multinomial(probs.cpu(), 1, generator=generator)", "torch.multinomial(probs.cpu(), 1)"),
+                visible=False,
+            ),
         ],
     },
     "06_capstone.ipynb": {

@@ -9,8 +9,8 @@ instructor` and `make learner` run for real without changing `.venv`, and HOME i
 the user's ~/.jupyter is never touched.
 
 Between the blocks the test plays the learners: three made-up submissions of lesson 05 (the release
-untouched; the solutions; the solutions with a plausible mistake, no PAD after <eos> in exercise 2, that
-only a hidden test catches), two in an LMS-style zip at ~/Downloads/submissions.zip, one fetched and
+untouched; the solutions; the solutions with a plausible mistake that only a hidden test catches: exercise 2
+draws from the global random generator, not the `generator` it is given), two in an LMS-style zip at ~/Downloads/submissions.zip, one fetched and
 submitted through the exchange; and the instructor's clicks in the formgrader, through the formgrader's own
 API (what typing a score does). It checks: learner mode is plain and instructor mode turns nbgrader on; the
 validate recipe's exit status (on two small notebooks, since tests/test_student_versions.py already runs the
@@ -66,7 +66,7 @@ RUN = [
     "points",
 ]
 WRONG_EXERCISE = "ex2-sampling"  # the solution cell the wrong submission gets wrong ...
-WRONG_LINE = "token = token.masked_fill(finished, 0)"  # ... by leaving out this line: no PAD after <eos>
+WRONG_EDIT = ("generator=generator)", ")")  # ... so: its samples do not follow the seed it is given
 LMS_NAMES = {"untouched": "lovelaceada_1001_5001_{nb}.ipynb", "wrong": "hoppergrace_late_1002_5002_{nb}-1.ipynb"}
 LMS_STUDENTS = {"untouched": "lovelaceada", "wrong": "hoppergrace"}
 
@@ -145,8 +145,8 @@ def make_submissions(release: Path, source: Path, out: Path) -> dict[str, Path]:
         for c in src["cells"]
         if c["metadata"].get("nbgrader", {}).get("solution")
     }
-    assert WRONG_EXERCISE in solutions and WRONG_LINE in solutions[WRONG_EXERCISE], (
-        f"lesson {ASSIGNMENT} changed: update WRONG_EXERCISE / WRONG_LINE in this test"
+    assert WRONG_EXERCISE in solutions and solutions[WRONG_EXERCISE].count(WRONG_EDIT[0]) == 1, (
+        f"lesson {ASSIGNMENT} changed: update WRONG_EXERCISE / WRONG_EDIT in this test"
     )
     paths = {}
     for kind in ("untouched", "correct", "wrong"):
@@ -157,7 +157,7 @@ def make_submissions(release: Path, source: Path, out: Path) -> dict[str, Path]:
                 continue
             answer = solution_text(solutions[grade_id])
             if kind == "wrong" and grade_id == WRONG_EXERCISE:
-                answer = "".join(line for line in answer.splitlines(keepends=True) if WRONG_LINE not in line)
+                answer = answer.replace(*WRONG_EDIT)
             if kind == "wrong" and cell["cell_type"] == "markdown":
                 answer = "Beam search, because it searches more."
             cell["source"] = answer
@@ -201,6 +201,8 @@ def tiny_notebook(path: Path, answer: int) -> Path:
 
 
 def hidden_test_lines(source: Path) -> list[str]:
+    """The hidden tests' lines that say something: a line of brackets alone (`)` closing a long assert) would
+    match any feedback."""
     lines, hidden = [], False
     for cell in json.loads(source.read_text(encoding="utf-8"))["cells"]:
         for line in "".join(cell["source"]).splitlines():
@@ -208,7 +210,7 @@ def hidden_test_lines(source: Path) -> list[str]:
                 hidden = True
             elif line.strip() == "### END HIDDEN TESTS":
                 hidden = False
-            elif hidden and line.strip():
+            elif hidden and any(ch.isalnum() for ch in line):
                 lines.append(line.strip())
     return lines
 
