@@ -109,7 +109,7 @@ def schedule_explorer(total_steps: int = 1000, min_ratio: float = 0.0) -> widget
     return demo
 
 
-def browser_size(src_len: int, out_len: int) -> tuple[float, float]:
+def _browser_size(src_len: int, out_len: int) -> tuple[float, float]:
     """The attention browser's figure size in inches for an example of ``src_len`` source and ``out_len`` output
     tokens: it grows with the example, so that each row and column label keeps about 0.18 inch (a 30-letter
     string gets a figure about 7 inches tall instead of squeezing 31 rows into 3)."""
@@ -166,7 +166,7 @@ def attention_browser(examples) -> widgets.VBox:
         with out:
             out.clear_output(wait=True)
             fig, (left, right) = plt.subplots(
-                1, 2, figsize=browser_size(len(src_tokens), len(out_tokens)), gridspec_kw={"width_ratios": [3, 2]}
+                1, 2, figsize=_browser_size(len(src_tokens), len(out_tokens)), gridspec_kw={"width_ratios": [3, 2]}
             )
             plot_attention(weights, src_tokens, out_tokens, ax=left, highlight_step=t, title="all steps")
             fig.colorbar(left.images[0], ax=left, fraction=0.05, pad=0.02, label="attention weight")
