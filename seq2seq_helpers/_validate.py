@@ -312,6 +312,30 @@ def decoder_input(decoder, tgt_in, hidden, lstm: bool) -> torch.Tensor:
     return tgt_in
 
 
+def attention_decoder_input(decoder, tgt_in, hidden) -> torch.Tensor:
+    """``AttentionDecoder.forward(tgt_in, hidden, ...)``: the state's form follows the decoder's cell and input
+    feeding (``h``, ``(h, c)``, ``(h, feed)`` or ``(h, c, feed)``); returns ``tgt_in`` as long."""
+    lstm = decoder.cell == "lstm"
+    if not decoder.input_feeding:
+        return decoder_input(decoder, tgt_in, hidden, lstm=lstm)
+    tgt_in = token_ids(tgt_in, "tgt_in", decoder.vocab_size)
+    same_device(decoder, tgt_in, "tgt_in")
+    where, form = type(decoder).__name__, "(h, c, feed)" if lstm else "(h, feed)"
+    if not (isinstance(hidden, (tuple, list)) and len(hidden) == (3 if lstm else 2)):
+        raise TypeError(
+            f"{where}: with input_feeding=True the state is {form}, the RNN's state and the previous attentional "
+            f"vector feed [1, batch, hid_dim]; build the first one with decoder.init_hidden(encoder_hidden), got "
+            f"{_describe(hidden)}"
+        )
+    *parts, feed = hidden
+    batch = tgt_in.shape[0]
+    hidden_state(
+        tuple(parts) if lstm else parts[0], decoder.num_layers, batch, decoder.hid_dim, lstm, where, tgt_in.device
+    )
+    hidden_state(feed, 1, batch, decoder.hid_dim, False, f"{where} (the input feed)", tgt_in.device)
+    return tgt_in
+
+
 def encoder_outputs(decoder, outputs, src_mask, batch: int) -> None:
     name = type(decoder).__name__
     float_tensor(outputs, f"{name}: encoder_outputs", [batch, None, decoder.enc_dim], "[batch, src_len, enc_dim]")
@@ -475,9 +499,18 @@ def gru_pair(encoder, decoder) -> None:
 
 
 def attention_pair(encoder, decoder) -> None:
-    """``AttentionSeq2Seq(encoder, decoder)``: output width and final state must fit the decoder."""
-    if not isinstance(encoder, torch.nn.Module) or not isinstance(getattr(encoder, "rnn", None), torch.nn.LSTM):
-        raise TypeError(f"encoder must be an LSTM encoder such as LSTMEncoder, got {type(encoder).__name__}")
+    """``AttentionSeq2Seq(encoder, decoder)``: cell, output width and final state must fit the decoder."""
+    rnn = getattr(encoder, "rnn", None) if isinstance(encoder, torch.nn.Module) else None
+    if not isinstance(rnn, (torch.nn.LSTM, torch.nn.GRU)):
+        raise TypeError(
+            f"encoder must be an LSTM or GRU encoder such as LSTMEncoder or EncoderGRU, got {type(encoder).__name__}"
+        )
+    if type(rnn) is not type(decoder.rnn):
+        cell = "lstm" if isinstance(rnn, torch.nn.LSTM) else "gru"
+        raise ValueError(
+            f"the encoder is a {type(rnn).__name__} but the decoder's cell is {decoder.cell!r}; their states do not "
+            f"fit: build the decoder with cell={cell!r}"
+        )
     enc_dim, dec_hid_dim = getattr(encoder, "enc_dim", None), getattr(encoder, "dec_hid_dim", None)
     if enc_dim != decoder.enc_dim:
         raise ValueError(

@@ -50,6 +50,8 @@ __all__ = [
     "DotAttention",
     "GeneralAttention",
     "AttentionDecoder",
+    "LAYOUTS",
+    "CELLS",
     "Seq2Seq",
     "AttentionSeq2Seq",
 ]
@@ -152,6 +154,16 @@ class EncoderGRU(nn.Module):
             emb_dim, hid_dim, num_layers, batch_first=True, dropout=self.dropout if num_layers > 1 else 0.0
         )
 
+    @property
+    def enc_dim(self) -> int:
+        """Width of ``encoder_outputs`` (attention's keys, lesson 04 §5)."""
+        return self.hid_dim
+
+    @property
+    def dec_hid_dim(self) -> int:
+        """The ``hid_dim`` a decoder needs to start from this encoder's final state."""
+        return self.hid_dim
+
     def forward(self, src: torch.Tensor, src_lengths: torch.Tensor):
         # src: [batch, src_len], src_lengths: [batch]
         encoder_outputs, hidden = _encode_packed(self, src, src_lengths)
@@ -252,18 +264,34 @@ class DecoderGRU(nn.Module):
         return logits.squeeze(1), hidden  # [batch, vocab], [layers, batch, hid]
 
 
+LAYOUTS = ("luong", "bahdanau")
+CELLS = ("lstm", "gru")
+
+
 class AttentionDecoder(nn.Module):
-    """LSTM decoder with Luong-style attention over the encoder outputs (lesson 04 §1-2).
+    """An RNN decoder with attention over the encoder outputs, in Luong's or Bahdanau's layout (lesson 04 §2, §5).
 
-    At each step: the LSTM reads the previous token and gives the query ``h_t``; attention over the
-    encoder outputs gives the context ``c_t``; ``logits = out(tanh(combine([h_t; c_t])))``. Because the
-    query does not depend on the previous context, a teacher-forced sequence runs in ONE LSTM call plus
-    one batched attention over all target positions.
+    ``layout="luong"`` (the default; Luong, Pham and Manning 2015): the RNN reads the previous token and gives the
+    new state ``h_t``, which is the query; attention gives the context ``c_t``; ``logits = out(tanh(combine([h_t;
+    c_t])))``. The query does not depend on the previous context, so a teacher-forced sequence runs in ONE RNN call
+    plus one batched attention over all target positions. ``input_feeding=True`` adds Luong's input feeding: the
+    previous step's attentional vector ``tanh(combine([h_{t-1}; c_{t-1}]))`` is concatenated to the input, so the
+    steps run one at a time and the decoder's state carries that vector too (see ``init_hidden``).
 
-    * ``forward(tgt_in [B,T], hidden (h, c), encoder_outputs [B,S,E], src_mask [B,S])
+    ``layout="bahdanau"`` (Bahdanau, Cho and Bengio 2015, as d2l and many tutorials build it): the query is the
+    *previous* state ``h_{t-1}`` (top layer; at step 0 the encoder's final state), the context ``c_t`` is
+    concatenated to the embedded previous token as the RNN's input, and the prediction is made from the new state
+    and the context with the same ``out(tanh(combine([h_t; c_t])))`` as Luong's (the original's deep output with
+    maxout is left out, so that the two layouts differ only in the query and where the context enters). Every step
+    needs the previous one's state, so teacher forcing runs step by step.
+
+    * ``forward(tgt_in [B,T], hidden, encoder_outputs [B,S,E], src_mask [B,S])
       -> (logits [B,T,V], hidden, attention [B,T,S])``
     * ``step(prev_tokens [B], hidden, encoder_outputs, src_mask) -> (logits [B,V], hidden, attention [B,S])``
 
+    ``cell`` is ``"lstm"`` (``hidden = (h, c)``) or ``"gru"`` (``hidden = h``), each ``[num_layers, B, hid_dim]``;
+    with input feeding the previous attentional vector ``[1, B, hid_dim]`` is appended: ``(h, c, feed)`` or
+    ``(h, feed)``. ``init_hidden(encoder_hidden)`` builds the first state from the encoder's final state.
     ``attention`` is ``'additive'`` (Bahdanau), ``'dot'`` or ``'general'`` (Luong), or any module with the
     interface ``(query [B,T,hid_dim], keys [B,S,enc_dim], mask [B,S]) -> (context [B,T,enc_dim], weights [B,T,S])``.
     ``attn_dim`` sizes additive attention's hidden layer (default ``hid_dim``); it sets the cost of every
@@ -279,15 +307,69 @@ class AttentionDecoder(nn.Module):
         attention: str | nn.Module = "additive",
         num_layers: int = 1,
         attn_dim: int | None = None,
+        layout: str = "luong",
+        input_feeding: bool = False,
+        cell: str = "lstm",
     ):
         super().__init__()
         _validate.sizes(vocab_size=vocab_size, emb_dim=emb_dim, hid_dim=hid_dim, enc_dim=enc_dim, num_layers=num_layers)
         self.vocab_size, self.hid_dim, self.enc_dim, self.num_layers = vocab_size, hid_dim, enc_dim, num_layers
+        self.layout = _validate.one_of(layout, "layout", LAYOUTS)
+        self.input_feeding = _validate.boolean(input_feeding, "input_feeding")
+        self.cell = _validate.one_of(cell, "cell", CELLS)
+        if self.input_feeding and self.layout == "bahdanau":
+            raise ValueError(
+                "input_feeding is part of Luong's layout; Bahdanau's layout already feeds the context into the "
+                "RNN's input: drop input_feeding=True or use layout='luong'"
+            )
+        extra = enc_dim if self.layout == "bahdanau" else hid_dim if self.input_feeding else 0
         self.embedding = nn.Embedding(vocab_size, emb_dim, padding_idx=PAD)
-        self.rnn = nn.LSTM(emb_dim, hid_dim, num_layers, batch_first=True)
+        self.rnn = (nn.LSTM if self.cell == "lstm" else nn.GRU)(emb_dim + extra, hid_dim, num_layers, batch_first=True)
         self.attention = make_attention(attention, hid_dim, enc_dim, attn_dim)
         self.combine = nn.Linear(hid_dim + enc_dim, hid_dim)
         self.out = nn.Linear(hid_dim, vocab_size)
+
+    @property
+    def one_call(self) -> bool:
+        """True when a teacher-forced sequence runs through the RNN in one call (Luong, no input feeding)."""
+        return self.layout == "luong" and not self.input_feeding
+
+    def init_hidden(self, encoder_hidden: Hidden) -> Hidden:
+        """The decoder's first state from the encoder's final state (the bridge, lesson 04 §2): the same state,
+        plus a zero attentional vector ``[1, batch, hid_dim]`` when the decoder uses input feeding."""
+        if not self.input_feeding:
+            return encoder_hidden
+        parts = tuple(encoder_hidden) if self.cell == "lstm" else (encoder_hidden,)
+        h = parts[0]
+        _validate.instance(h, torch.Tensor, "encoder_hidden", " (the encoder's final state)")
+        return (*parts, h.new_zeros(1, h.shape[1], self.hid_dim))
+
+    def _split(self, hidden):
+        # hidden -> (the RNN's state, the input feed [1, batch, hid] or None)
+        if not self.input_feeding:
+            return (tuple(hidden) if self.cell == "lstm" else hidden), None
+        *parts, feed = hidden
+        return (tuple(parts) if self.cell == "lstm" else parts[0]), feed
+
+    def _join(self, rnn_state, feed):
+        if feed is None:
+            return rnn_state
+        return (*rnn_state, feed) if self.cell == "lstm" else (rnn_state, feed)
+
+    def _one_step(self, embedded, hidden, encoder_outputs, src_mask, keys):
+        # embedded: [batch, 1, emb]; returns attentional vector [batch, 1, hid], hidden, attention [batch, 1, src_len]
+        rnn_state, feed = self._split(hidden)
+        if self.layout == "bahdanau":
+            previous = (rnn_state[0] if self.cell == "lstm" else rnn_state)[-1].unsqueeze(1)  # [batch, 1, hid]
+            context, attention = self.attention(previous, encoder_outputs, src_mask, **keys)  # [batch, 1, enc_dim]
+            output, rnn_state = self.rnn(torch.cat([embedded, context], dim=-1), rnn_state)  # [batch, 1, hid]
+        else:
+            rnn_input = embedded if feed is None else torch.cat([embedded, feed.transpose(0, 1)], dim=-1)
+            output, rnn_state = self.rnn(rnn_input, rnn_state)  # [batch, 1, hid]: the new state is the query
+            context, attention = self.attention(output, encoder_outputs, src_mask, **keys)  # [batch, 1, enc_dim]
+        attentional = torch.tanh(self.combine(torch.cat([output, context], dim=-1)))  # [batch, 1, hid]
+        feed = attentional.transpose(0, 1) if self.input_feeding else None  # [1, batch, hid]
+        return attentional, self._join(rnn_state, feed), attention
 
     def forward(
         self,
@@ -297,16 +379,29 @@ class AttentionDecoder(nn.Module):
         src_mask: torch.Tensor,
         attention_keys: torch.Tensor | None = None,
     ):
-        # tgt_in: [batch, tgt_len], hidden: (h, c) each [layers, batch, hid]
+        # tgt_in: [batch, tgt_len], hidden: see the class docstring, each part [layers, batch, hid]
         # encoder_outputs: [batch, src_len, enc_dim], src_mask: [batch, src_len] bool
         # attention_keys: self.attention.precompute(encoder_outputs), or None to compute it here
-        tgt_in = _validate.decoder_input(self, tgt_in, hidden, lstm=True)
+        tgt_in = _validate.attention_decoder_input(self, tgt_in, hidden)
         _validate.encoder_outputs(self, encoder_outputs, src_mask, tgt_in.shape[0])
-        queries, hidden = self.rnn(self.embedding(tgt_in), tuple(hidden))  # [batch, tgt_len, hid]
+        if attention_keys is None and tgt_in.shape[1] > 1:
+            attention_keys = self.precompute_keys(encoder_outputs)  # once, not at every step
         keys = {} if attention_keys is None else {"projected_keys": attention_keys}
-        context, attention = self.attention(queries, encoder_outputs, src_mask, **keys)
-        # context: [batch, tgt_len, enc_dim], attention: [batch, tgt_len, src_len]
-        combined = torch.tanh(self.combine(torch.cat([queries, context], dim=-1)))  # [batch, tgt_len, hid]
+        embedded = self.embedding(tgt_in)  # [batch, tgt_len, emb]
+        if self.one_call:
+            queries, hidden = self.rnn(embedded, self._split(hidden)[0])  # [batch, tgt_len, hid]
+            context, attention = self.attention(queries, encoder_outputs, src_mask, **keys)
+            # context: [batch, tgt_len, enc_dim], attention: [batch, tgt_len, src_len]
+            combined = torch.tanh(self.combine(torch.cat([queries, context], dim=-1)))  # [batch, tgt_len, hid]
+            return self.out(combined), hidden, attention  # logits [batch, tgt_len, vocab]
+        outputs, weights = [], []
+        for t in range(tgt_in.shape[1]):
+            attentional, hidden, attention = self._one_step(
+                embedded[:, t : t + 1], hidden, encoder_outputs, src_mask, keys
+            )
+            outputs.append(attentional)
+            weights.append(attention)
+        combined, attention = torch.cat(outputs, dim=1), torch.cat(weights, dim=1)  # [batch, tgt_len, hid / src_len]
         return self.out(combined), hidden, attention  # logits [batch, tgt_len, vocab]
 
     def precompute_keys(self, encoder_outputs: torch.Tensor) -> torch.Tensor | None:
@@ -328,7 +423,7 @@ class AttentionDecoder(nn.Module):
         logits, hidden, attention = self.forward(
             prev_tokens.unsqueeze(1), hidden, encoder_outputs, src_mask, attention_keys
         )
-        return logits.squeeze(1), hidden, attention.squeeze(1)  # [batch, vocab], (h, c), [batch, src_len]
+        return logits.squeeze(1), hidden, attention.squeeze(1)  # [batch, vocab], hidden, [batch, src_len]
 
 
 # ---------------------------------------------------------------------------------------- wrappers
@@ -423,7 +518,8 @@ class Seq2Seq(_Seq2SeqBase):
 
 
 class AttentionSeq2Seq(_Seq2SeqBase):
-    """LSTM encoder + attention decoder (lesson 04 §2).
+    """An encoder + attention decoder (lesson 04 §2): an :class:`LSTMEncoder` (often bidirectional) with an LSTM
+    decoder, or an :class:`EncoderGRU` with a decoder built with ``cell="gru"``.
 
     ``forward(src, src_lengths, tgt, teacher_forcing_ratio=1.0, return_attention=False)`` returns
     ``logits [batch, tgt_len, vocab]``, or ``(logits, attention [batch, tgt_len, src_len])`` when asked.
@@ -439,10 +535,10 @@ class AttentionSeq2Seq(_Seq2SeqBase):
 
     def encode(self, src: torch.Tensor, src_lengths: torch.Tensor) -> DecoderState:
         # src: [batch, src_len], src_lengths: [batch]
-        encoder_outputs, hidden = self.encoder(src, src_lengths)  # [batch, src_len, enc_dim], (h, c)
+        encoder_outputs, hidden = self.encoder(src, src_lengths)  # [batch, src_len, enc_dim], (h, c) or h
         src_mask = lengths_to_mask(src_lengths.to(src.device), src.shape[1])  # [batch, src_len]
         return DecoderState(
-            hidden=hidden,
+            hidden=self.decoder.init_hidden(hidden),  # the bridge: the encoder's final state starts the decoder
             encoder_outputs=encoder_outputs,
             src_mask=src_mask,
             attention_keys=self.decoder.precompute_keys(encoder_outputs),

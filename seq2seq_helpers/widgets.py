@@ -109,6 +109,13 @@ def schedule_explorer(total_steps: int = 1000, min_ratio: float = 0.0) -> widget
     return demo
 
 
+def _browser_size(src_len: int, out_len: int) -> tuple[float, float]:
+    """The attention browser's figure size in inches for an example of ``src_len`` source and ``out_len`` output
+    tokens: it grows with the example, so that each row and column label keeps about 0.18 inch (a 30-letter
+    string gets a figure about 7 inches tall instead of squeezing 31 rows into 3)."""
+    return max(9.0, 0.3 * src_len + 3.5), max(3.2, 0.18 * out_len + 1.4)
+
+
 def attention_browser(examples) -> widgets.VBox:
     """Browse decoded examples and each decoding step's attention weights.
 
@@ -158,8 +165,11 @@ def attention_browser(examples) -> widgets.VBox:
         )
         with out:
             out.clear_output(wait=True)
-            fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.2), gridspec_kw={"width_ratios": [3, 2]})
+            fig, (left, right) = plt.subplots(
+                1, 2, figsize=_browser_size(len(src_tokens), len(out_tokens)), gridspec_kw={"width_ratios": [3, 2]}
+            )
             plot_attention(weights, src_tokens, out_tokens, ax=left, highlight_step=t, title="all steps")
+            fig.colorbar(left.images[0], ax=left, fraction=0.05, pad=0.02, label="attention weight")
             right.bar(range(len(row)), row, color="#2b6cb0")
             right.set_xticks(range(len(src_tokens)), src_tokens, fontsize=8)
             right.set(ylim=(0, 1), title=f"step {t}: weights over the source")

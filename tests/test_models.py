@@ -35,18 +35,55 @@ def make_gru(seed=0, num_layers=1):
     return Seq2Seq(EncoderGRU(VOCAB, EMB, HID, num_layers), DecoderGRU(VOCAB, EMB, HID, num_layers))
 
 
-def make_attention(kind="additive", seed=0, num_layers=1, bidirectional=True):
+def make_attention(kind="additive", seed=0, num_layers=1, bidirectional=True, **layout):
+    """A (Bi)LSTM + attention model; ``layout`` passes layout=, input_feeding= to the decoder."""
     torch.manual_seed(seed)
     encoder = LSTMEncoder(VOCAB, EMB, HID // 2 if bidirectional else HID, num_layers, bidirectional)
-    decoder = AttentionDecoder(VOCAB, EMB, encoder.dec_hid_dim, encoder.enc_dim, kind, num_layers)
+    decoder = AttentionDecoder(VOCAB, EMB, encoder.dec_hid_dim, encoder.enc_dim, kind, num_layers, **layout)
     return AttentionSeq2Seq(encoder, decoder)
 
 
-ALL_MODELS = [("gru", None)] + [("attention", kind) for kind in ATTENTION_KINDS]
+def make_gru_attention(kind="additive", seed=0, num_layers=1, **layout):
+    """A GRU encoder + GRU attention decoder (lesson 04's ablation)."""
+    torch.manual_seed(seed)
+    encoder = EncoderGRU(VOCAB, EMB, HID, num_layers)
+    decoder = AttentionDecoder(VOCAB, EMB, HID, encoder.enc_dim, kind, num_layers, cell="gru", **layout)
+    return AttentionSeq2Seq(encoder, decoder)
+
+
+# Every decoder layout and cell: (name, attention kind); the names are the keys of MAKERS.
+MAKERS = {
+    "gru": lambda kind, seed: make_gru(seed),
+    "attention": lambda kind, seed: make_attention(kind, seed),
+    "bahdanau": lambda kind, seed: make_attention(kind, seed, layout="bahdanau"),
+    "feeding": lambda kind, seed: make_attention(kind, seed, input_feeding=True),
+    "gru-attention": lambda kind, seed: make_gru_attention(kind, seed),
+    "gru-bahdanau": lambda kind, seed: make_gru_attention(kind, seed, layout="bahdanau"),
+    "gru-feeding": lambda kind, seed: make_gru_attention(kind, seed, input_feeding=True),
+    "bahdanau-2-layers": lambda kind, seed: make_attention(kind, seed, num_layers=2, layout="bahdanau"),
+    "feeding-2-layers": lambda kind, seed: make_attention(kind, seed, num_layers=2, input_feeding=True),
+}
+LAYOUT_MODELS = [
+    ("bahdanau", "additive"),
+    ("bahdanau", "general"),
+    ("feeding", "additive"),
+    ("feeding", "dot"),
+    ("gru-attention", "additive"),
+    ("gru-bahdanau", "dot"),
+    ("gru-feeding", "general"),
+    ("bahdanau-2-layers", "additive"),
+    ("feeding-2-layers", "general"),
+]
+ALL_MODELS = [("gru", None)] + [("attention", kind) for kind in ATTENTION_KINDS] + LAYOUT_MODELS
 
 
 def make_model(name, kind, seed=0):
-    return make_gru(seed) if name == "gru" else make_attention(kind, seed)
+    return MAKERS[name](kind, seed)
+
+
+def first_state(hidden):
+    """The RNN's h [layers, batch, hid] from any decoder state: h, (h, c), (h, feed) or (h, c, feed)."""
+    return hidden if isinstance(hidden, torch.Tensor) else hidden[0]
 
 
 @pytest.fixture
@@ -185,8 +222,7 @@ def test_padding_invariance(batch, name, kind):
         s_len, t_len = int(src_lengths[b]), int(tgt_lengths[b])
         alone_src, alone_tgt = src[b : b + 1, :s_len], tgt[b : b + 1, :t_len]
         alone_state = model.encode(alone_src, src_lengths[b : b + 1])
-        hidden = state.hidden if name == "gru" else state.hidden[0]
-        alone_hidden = alone_state.hidden if name == "gru" else alone_state.hidden[0]
+        hidden, alone_hidden = first_state(state.hidden), first_state(alone_state.hidden)
         torch.testing.assert_close(hidden[:, b : b + 1], alone_hidden, atol=ATOL, rtol=0)
         with torch.no_grad():
             if name == "gru":
@@ -441,3 +477,146 @@ def test_error_for_model_and_data_on_different_devices(batch):
         model(src, src_lengths, tgt)
     with pytest.raises(TypeError, match="index must be a 1-D torch.long tensor"):
         DecoderState(torch.zeros(1, 2, 3)).select(torch.tensor([0.0]))
+
+
+# ------------------------------------------------------------------------- decoder layouts (lesson 04 §5)
+
+
+def _hand_steps(decoder, state, tokens):
+    """Bahdanau's and Luong's equations written out with the decoder's own modules, one step at a time:
+    Bahdanau: query = previous top-layer h, RNN input [emb; context]; Luong: query = new h, context after the RNN,
+    with input feeding the previous attentional vector joins the input. Returns logits [batch, T, vocab]."""
+    lstm = decoder.cell == "lstm"
+    rnn_state = tuple(state.hidden[:2]) if lstm else state.hidden[0] if decoder.input_feeding else state.hidden
+    feed = torch.zeros(tokens.shape[0], 1, decoder.hid_dim)
+    keys, mask = state.encoder_outputs, state.src_mask
+    logits = []
+    for t in range(tokens.shape[1]):
+        embedded = decoder.embedding(tokens[:, t : t + 1])  # [batch, 1, emb]
+        h_previous = (rnn_state[0] if lstm else rnn_state)[-1].unsqueeze(1)  # [batch, 1, hid], top layer
+        if decoder.layout == "bahdanau":
+            context, _ = decoder.attention(h_previous, keys, mask)
+            output, rnn_state = decoder.rnn(torch.cat([embedded, context], -1), rnn_state)
+        else:
+            rnn_input = torch.cat([embedded, feed], -1) if decoder.input_feeding else embedded
+            output, rnn_state = decoder.rnn(rnn_input, rnn_state)
+            context, _ = decoder.attention(output, keys, mask)
+        feed = torch.tanh(decoder.combine(torch.cat([output, context], -1)))  # [batch, 1, hid]
+        logits.append(decoder.out(feed))
+    return torch.cat(logits, 1)
+
+
+@pytest.mark.parametrize("name,kind", LAYOUT_MODELS + [("attention", "additive")])
+def test_layouts_compute_their_equations(batch, name, kind):
+    """Each layout's forward equals its equations written out step by step, and the layouts really differ."""
+    src, src_lengths, tgt, _ = batch
+    model = make_model(name, kind).eval()
+    with torch.no_grad():
+        state = model.encode(src, src_lengths)
+        tgt_in = shift_right(tgt)
+        torch.testing.assert_close(
+            model(src, src_lengths, tgt), _hand_steps(model.decoder, state, tgt_in), atol=ATOL, rtol=0
+        )
+    assert model.decoder.one_call == (name == "attention" or name == "gru-attention")
+    in_size = model.decoder.rnn.input_size
+    extra = {"bahdanau": model.decoder.enc_dim, "feeding": model.decoder.hid_dim}
+    assert in_size == EMB + next((v for k, v in extra.items() if k in name), 0)
+
+
+def test_the_layouts_give_different_outputs_from_the_same_weights(batch):
+    """Bahdanau's and Luong's layouts (with or without input feeding) are different functions: given weights
+    that fit both (extra input columns zero), the step-0 query alone differs, so their attention differs."""
+    src, src_lengths, tgt, _ = batch
+    luong, bahdanau, feeding = (
+        make_attention("additive", layout="bahdanau" if n == 1 else "luong", input_feeding=n == 2) for n in range(3)
+    )
+    with torch.no_grad():
+        for other in (bahdanau, feeding):
+            weights = luong.state_dict()
+            extra = other.decoder.rnn.weight_ih_l0.shape[1] - EMB
+            weights["decoder.rnn.weight_ih_l0"] = torch.cat(
+                [weights["decoder.rnn.weight_ih_l0"], torch.zeros(4 * HID, extra)], 1
+            )
+            other.load_state_dict(weights)
+        _, a_luong = luong(src, src_lengths, tgt, return_attention=True)
+        _, a_bahdanau = bahdanau(src, src_lengths, tgt, return_attention=True)
+        _, a_feeding = feeding(src, src_lengths, tgt, return_attention=True)
+    # with the feed's input weights at zero, input feeding changes nothing: the same function as plain Luong
+    torch.testing.assert_close(a_feeding, a_luong, atol=ATOL, rtol=0)
+    assert not torch.allclose(a_bahdanau, a_luong, atol=1e-6, rtol=0)
+    # Bahdanau's first query is the bridge itself: the encoder's final state, before the decoder reads anything
+    with torch.no_grad():
+        state = bahdanau.encode(src, src_lengths)
+        _, first = bahdanau.decoder.attention(state.hidden[0][-1].unsqueeze(1), state.encoder_outputs, state.src_mask)
+    torch.testing.assert_close(a_bahdanau[:, :1], first, atol=ATOL, rtol=0)
+
+
+@pytest.mark.parametrize("name,kind", LAYOUT_MODELS)
+def test_beam_width_one_is_greedy_for_every_layout(batch, name, kind):
+    from seq2seq_helpers.decoding import beam_search
+
+    src, src_lengths, _, _ = batch
+    model = make_model(name, kind, seed=3).eval()
+    greedy = greedy_decode(model, src, src_lengths, max_len=6)
+    beam = beam_search(model, src, src_lengths, beam_size=1, max_len=6)
+    width = greedy.tokens.shape[1]
+    assert torch.equal(beam.tokens[:, 0, :width], greedy.tokens)
+    assert torch.equal(beam.lengths[:, 0], greedy.lengths)
+    torch.testing.assert_close(beam.log_probs[:, 0], greedy.log_probs, atol=ATOL, rtol=0)
+    # and a wider beam's hypotheses of one source do not depend on the others in the batch
+    together = beam_search(model, src, src_lengths, beam_size=3, max_len=6)
+    alone = beam_search(model, src[1:2, :2], src_lengths[1:2], beam_size=3, max_len=6)
+    n = int(alone.lengths[0, 0])
+    assert together.tokens[1, 0, :n].tolist() == alone.tokens[0, 0, :n].tolist()
+
+
+def test_input_feeding_state_carries_the_attentional_vector(batch):
+    src, src_lengths, _, _ = batch
+    model = make_attention("general", input_feeding=True).eval()
+    state = model.encode(src, src_lengths)
+    h, c, feed = state.hidden
+    assert feed.shape == (1, 3, HID) and torch.all(feed == 0)  # init_hidden: a zero vector before step 0
+    with torch.no_grad():
+        logits, state, _ = model.decode_step(torch.full((3,), SOS), state)
+    feed = state.hidden[2]
+    torch.testing.assert_close(model.decoder.out(feed[0]), logits, atol=ATOL, rtol=0)  # the feed is what out() read
+    picked = state.select(torch.tensor([2, 0]))
+    assert torch.equal(picked.hidden[2], feed[:, [2, 0]]) and picked.batch_size == 2
+
+
+def test_default_decoder_is_unchanged_luong_lstm():
+    """Lessons 06-08 build AttentionDecoder without the new arguments: same modules, same initial weights."""
+    torch.manual_seed(0)
+    default = AttentionDecoder(VOCAB, EMB, 8, 8, "additive")
+    torch.manual_seed(0)
+    explicit = AttentionDecoder(VOCAB, EMB, 8, 8, "additive", layout="luong", input_feeding=False, cell="lstm")
+    assert (default.layout, default.input_feeding, default.cell) == ("luong", False, "lstm")
+    assert isinstance(default.rnn, torch.nn.LSTM) and default.rnn.input_size == EMB
+    for (k1, v1), (k2, v2) in zip(default.state_dict().items(), explicit.state_dict().items()):
+        assert k1 == k2 and torch.equal(v1, v2)
+
+
+def test_errors_for_bad_layouts_and_cells(batch):
+    src, src_lengths, tgt, _ = batch
+    with pytest.raises(ValueError, match="input_feeding is part of Luong's layout"):
+        AttentionDecoder(VOCAB, EMB, 8, 8, layout="bahdanau", input_feeding=True)
+    with pytest.raises(ValueError, match=r"layout must be one of \('luong', 'bahdanau'\)"):
+        AttentionDecoder(VOCAB, EMB, 8, 8, layout="Bahdanau")
+    with pytest.raises(ValueError, match=r"cell must be one of \('lstm', 'gru'\)"):
+        AttentionDecoder(VOCAB, EMB, 8, 8, cell="rnn")
+    with pytest.raises(TypeError, match="input_feeding must be"):
+        AttentionDecoder(VOCAB, EMB, 8, 8, input_feeding="yes")
+    with pytest.raises(ValueError, match="build the decoder with cell='gru'"):
+        AttentionSeq2Seq(EncoderGRU(VOCAB, EMB, 8), AttentionDecoder(VOCAB, EMB, 8, 8))
+    with pytest.raises(ValueError, match="build the decoder with cell='lstm'"):
+        AttentionSeq2Seq(LSTMEncoder(VOCAB, EMB, 4), AttentionDecoder(VOCAB, EMB, 8, 8, cell="gru"))
+    model = make_attention("dot", input_feeding=True)
+    state = model.encode(src, src_lengths)
+    with pytest.raises(TypeError, match=r"with input_feeding=True the state is \(h, c, feed\).*init_hidden"):
+        model.decoder(tgt, state.hidden[:2], state.encoder_outputs, state.src_mask)
+    with pytest.raises(ValueError, match="the input feed"):
+        model.decoder(tgt, (*state.hidden[:2], torch.zeros(1, 3, HID + 1)), state.encoder_outputs, state.src_mask)
+    gru_model = make_gru_attention("dot")
+    gru_state = gru_model.encode(src, src_lengths)
+    with pytest.raises(TypeError, match="a GRU's hidden state is one tensor"):
+        gru_model.decoder(tgt, (gru_state.hidden, gru_state.hidden), gru_state.encoder_outputs, gru_state.src_mask)

@@ -617,6 +617,9 @@ def cases():
                 enc_dim=bad_int(1),
                 attention=st.sampled_from(["nope", 3, None, ["dot"]]),
                 attn_dim=st.one_of(NOT_INT.filter(lambda v: v is not None), st.integers(-5, 0)),
+                layout=st.sampled_from(["nope", "Luong", 3, None, ["luong"]]),
+                input_feeding=NOT_BOOL,
+                cell=st.sampled_from(["rnn", "LSTM", 1, None]),
             ),
         ),
         *[

@@ -62,6 +62,14 @@ def test_attention_browser_follows_its_sliders():
     assert "writes <b>x</b>" in note.value and "weight 0.60" in note.value
 
 
+def test_attention_browser_grows_with_the_example():
+    from seq2seq_helpers.widgets import _browser_size
+
+    small, long = _browser_size(3, 4), _browser_size(30, 31)
+    assert small == (9.0, 3.2)  # short examples keep the old size
+    assert long[1] / 31 >= 0.18 and long[0] / 30 >= 0.3  # every row and column keeps its room on 30 letters
+
+
 def test_attention_browser_needs_examples():
     from seq2seq_helpers.widgets import attention_browser
 
