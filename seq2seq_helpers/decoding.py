@@ -174,6 +174,13 @@ def greedy_decode(model, src: torch.Tensor, src_lengths: torch.Tensor, max_len: 
     """
     _validate.implements(model, Seq2SeqModel, "model", _MODEL)
     _validate.integer(max_len, "max_len")
+    return _decode_rows(model, src, src_lengths, max_len, lambda logits, step_log_probs: step_log_probs.argmax(dim=-1))
+
+
+def _decode_rows(model, src, src_lengths, max_len, choose) -> GreedyResult:
+    """The loop greedy decoding and sampling share: ``choose(logits, step_log_probs) -> [batch]`` picks each
+    row's next token; a finished row writes PAD and stops counting; the loop ends when every row has finished
+    or after ``max_len`` tokens. ``log_probs`` are the model's log-probabilities of the chosen tokens."""
     with _evaluating(model):
         state = model.encode(src, src_lengths)
         batch = src.shape[0]
@@ -186,7 +193,7 @@ def greedy_decode(model, src: torch.Tensor, src_lengths: torch.Tensor, max_len: 
         for _ in range(max_len):
             logits, state, attention = model.decode_step(prev, state)  # [batch, vocab], [batch, src_len] or None
             step_log_probs = F.log_softmax(logits.float(), dim=-1)  # [batch, vocab]
-            next_tokens = step_log_probs.argmax(dim=-1)  # [batch]
+            next_tokens = choose(logits, step_log_probs)  # [batch]
             chosen = step_log_probs.gather(1, next_tokens.unsqueeze(1)).squeeze(1)  # [batch]
             next_tokens = next_tokens.masked_fill(finished, PAD)  # finished rows are not extended
             log_probs = log_probs + chosen.masked_fill(finished, 0.0)  # [batch]
@@ -268,33 +275,13 @@ def sample_decode(
     _validate.implements(model, Seq2SeqModel, "model", _MODEL)
     _validate.integer(max_len, "max_len")
     temperature, top_k, top_p = _check_sampling_args(temperature, top_k, top_p, generator)
-    with _evaluating(model):
-        state = model.encode(src, src_lengths)
-        batch, device = src.shape[0], src.device
-        prev = torch.full((batch,), SOS, dtype=torch.long, device=device)  # [batch]
-        finished = torch.zeros(batch, dtype=torch.bool, device=device)  # [batch]
-        lengths = torch.zeros(batch, dtype=torch.long, device=device)  # [batch]
-        log_probs = torch.zeros(batch, device=device)  # [batch]
-        steps, attentions = [], []
-        for _ in range(max_len):
-            logits, state, attention = model.decode_step(prev, state)  # [batch, vocab]
-            probs = sampling_probs(logits, temperature, top_k, top_p)  # [batch, vocab]
-            draw_on = generator.device if generator is not None else device
-            next_tokens = torch.multinomial(probs.to(draw_on), 1, generator=generator).squeeze(1).to(device)  # [batch]
-            chosen = F.log_softmax(logits.float(), dim=-1).gather(1, next_tokens.unsqueeze(1)).squeeze(1)  # [batch]
-            next_tokens = next_tokens.masked_fill(finished, PAD)  # finished rows are not extended
-            log_probs = log_probs + chosen.masked_fill(finished, 0.0)  # [batch]
-            lengths = lengths + (~finished).long()  # [batch]
-            steps.append(next_tokens)
-            if attention is not None:
-                attentions.append(attention.masked_fill(finished.unsqueeze(1), 0.0))  # [batch, src_len]
-            finished = finished | (next_tokens == EOS)  # [batch]
-            prev = next_tokens
-            if bool(finished.all()):
-                break
-        tokens = torch.stack(steps, dim=1)  # [batch, steps]
-        attention = torch.stack(attentions, dim=1) if attentions else None  # [batch, steps, src_len]
-    return GreedyResult(tokens, lengths, log_probs, attention)
+
+    def draw(logits, step_log_probs):
+        probs = sampling_probs(logits, temperature, top_k, top_p)  # [batch, vocab]
+        draw_on = generator.device if generator is not None else logits.device
+        return torch.multinomial(probs.to(draw_on), 1, generator=generator).squeeze(1).to(logits.device)  # [batch]
+
+    return _decode_rows(model, src, src_lengths, max_len, draw)
 
 
 def sequence_log_probs(model, src: torch.Tensor, src_lengths: torch.Tensor, tokens: torch.Tensor) -> torch.Tensor:
