@@ -46,20 +46,71 @@ def pytest_configure(config):
         os.environ["OMP_NUM_THREADS"] = str(max(1, _available_cpus() // int(workers)))
 
 
+# Rough seconds each long unit of work takes on one of two workers (fresh-clone `make test`, stop 12), so the
+# scheduler can start the longest first. Only the order matters: within a factor of two is good enough.
+# tests/test_scheduling.py checks that every key still names a lesson or a test.
+EXPECTED_SECONDS = {
+    "notebooks/01_toy_reversal.ipynb": 200,
+    "notebooks/02_batched_gru.ipynb": 70,
+    "notebooks/03_teacher_forcing.ipynb": 150,
+    "notebooks/04_attention.ipynb": 200,
+    "notebooks/05_beam_search.ipynb": 45,
+    "notebooks/06_capstone.ipynb": 100,
+    "notebooks/07_translation.ipynb": 120,
+    "notebooks/08_transformer.ipynb": 180,
+    "tests/test_instructors.py::test_the_guide_runs_release_to_feedback": 200,
+    "tests/test_floors.py::test_the_lowest_allowed_versions_run_the_helpers_tests_and_the_lessons": 100,
+    "tests/test_launch.py::test_binder_requirements_install_and_run_the_smoke_notebook": 80,
+    "tests/test_launch.py::test_widgets_build_and_render_on_colabs_ipywidgets_7_7_1": 40,
+    "tests/test_browser.py::test_a_notebook_runs_in_jupyterlab_in_headless_chromium": 30,
+}
+LONG_S = 20  # a worker busy with a unit this long takes no second unit in advance
+
+
+def expected_seconds(scope: str) -> float:
+    """EXPECTED_SECONDS for a long unit (a test's parameters ignored); 30 s for an unlisted lesson, else 0.5 s."""
+    key = scope.split("[", 1)[0]
+    if key in EXPECTED_SECONDS:
+        return EXPECTED_SECONDS[key]
+    return 30.0 if key.endswith(".ipynb") else 0.5
+
+
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
     """Keep each notebook's nbval cells together, in order, on one worker; spread every other test singly.
 
     (xdist's own `--dist loadgroup` marks do not reach the scheduler under pytest 9.2, and `loadfile` would put
     all of a file's slow tests, such as the autograding proof of every lesson, on one worker.) Work goes out
-    largest first: whole notebooks, then single tests.
+    longest first (EXPECTED_SECONDS), so the last minutes are filled with short tests, not one worker finishing
+    a long one while the other idles; and a worker running a long unit is not handed a second one in advance
+    (xdist's default), which could then wait behind it while the other worker runs out of work.
     """
+    from collections import OrderedDict
+
     from xdist.scheduler import LoadScopeScheduling
 
     class NotebookScheduling(LoadScopeScheduling):
+        _ordered = False
+
         def _split_scope(self, nodeid: str) -> str:
             path = nodeid.split("::", 1)[0]
             return path if path.endswith(".ipynb") else nodeid
+
+        def _assign_work_unit(self, node) -> None:
+            if not self._ordered:  # the queue is complete the first time work goes out
+                ordered = sorted(self.workqueue.items(), key=lambda item: -expected_seconds(item[0]))
+                self.workqueue = OrderedDict(ordered)  # sorted() is stable: equal costs keep pytest's order
+                self._ordered = True
+            super()._assign_work_unit(node)
+
+        def _reschedule(self, node) -> None:
+            assigned = self.assigned_work.get(node, {})
+            busy_long = any(
+                expected_seconds(scope) >= LONG_S and not all(unit.values()) for scope, unit in assigned.items()
+            )
+            if busy_long and self.workqueue and not node.shutting_down:
+                return
+            super()._reschedule(node)
 
     return NotebookScheduling(config, log)
 
