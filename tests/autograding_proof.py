@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from plausible_mistakes import MISTAKES, Mistake  # noqa: E402
 
 TICK = "✓"
+PROOF_TIME = "autograding proof seconds"  # a user property of each test cell the proof replays
 
 
 def nbgrader_meta(cell) -> dict:
@@ -354,10 +356,33 @@ def pytest_runtest_call(item):
     i = index[item.cell_num]
     prover.before(i)
     result = yield  # nbval runs the cell; an error or an output mismatch ends the test here
+    start = time.perf_counter()
     problems = prover.after(i)
+    if prover.groups.get(i):
+        grade_id = nbgrader_meta(prover.lesson.cells[i])["grade_id"]
+        item.user_properties.append((PROOF_TIME, (prover.name, grade_id, time.perf_counter() - start)))
     if prover.groups.get(i):
         print(f"autograding proof of {prover.name}, after its cell {i} (counting markdown cells):\n{prover.report()}")
         prover.rows.clear()
     if problems:
         raise AssertionError("autograded checks that pass on a wrong answer:\n" + "\n".join(problems))
     return result
+
+
+_TIMES: list[tuple[str, str, float]] = []
+
+
+def pytest_runtest_logreport(report):
+    """Collects each replay's time (with xdist, the workers' reports reach the controller with it)."""
+    if report.when == "call":
+        _TIMES.extend(value for key, value in report.user_properties if key == PROOF_TIME)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """What the proof added to the run, exercise by exercise: it is paid on every `make test`."""
+    if not _TIMES:
+        return
+    terminalreporter.section("autograding proof: seconds of replays added to nbval's run")
+    for name, grade_id, seconds in sorted(_TIMES, key=lambda t: -t[2]):
+        terminalreporter.write_line(f"{seconds:7.1f} s  {name} {grade_id}")
+    terminalreporter.write_line(f"{sum(t[2] for t in _TIMES):7.1f} s  in all, over {len(_TIMES)} test cells")

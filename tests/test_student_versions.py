@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -325,6 +326,11 @@ def test_the_proof_runs_inside_nbval_and_fails_the_test_cell(tmp_path):
     for problem in PROBE_PROBLEMS:
         assert problem in report, report
     assert "5 failed, 9 passed" in report, report  # the plain cells, the solution cells and ex2's test cell
+    summary = report.split("autograding proof: seconds of replays added to nbval's run")[1]
+    timed = re.findall(r"^\s*[\d.]+ s  99_probe\.ipynb (ex\d-tests)$", summary, re.M)
+    assert sorted(timed) == sorted(g for g in cells if g.endswith("-tests")) and re.search(
+        r"s  in all, over 6 test cells", summary
+    ), summary
 
 
 def test_every_plausible_mistake_fits_its_lesson():
