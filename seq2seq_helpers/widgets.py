@@ -67,6 +67,7 @@ def schedule_explorer(total_steps: int = 1000, min_ratio: float = 0.0) -> widget
     """
     import matplotlib.pyplot as plt
 
+    from .plots import PALETTE
     from .training import teacher_forcing_schedule
 
     _validate.integer(total_steps, "total_steps", minimum=2)
@@ -91,7 +92,7 @@ def schedule_explorer(total_steps: int = 1000, min_ratio: float = 0.0) -> widget
         with out:
             out.clear_output(wait=True)
             fig, ax = plt.subplots(figsize=(5.5, 2.6))
-            ax.plot(steps, values, color="#c05621")
+            ax.plot(steps, values, color=PALETTE[1])
             ax.set(
                 xlabel="training step",
                 ylabel="teacher-forcing ratio",
@@ -125,7 +126,7 @@ def attention_browser(examples) -> widgets.VBox:
     """
     import matplotlib.pyplot as plt
 
-    from .plots import plot_attention
+    from .plots import PALETTE, plot_attention
 
     if isinstance(examples, (str, bytes)) or not hasattr(examples, "__iter__"):
         raise TypeError(f"examples must be a list of (src_tokens, out_tokens, weights), got {type(examples).__name__}")
@@ -170,7 +171,7 @@ def attention_browser(examples) -> widgets.VBox:
             )
             plot_attention(weights, src_tokens, out_tokens, ax=left, highlight_step=t, title="all steps")
             fig.colorbar(left.images[0], ax=left, fraction=0.05, pad=0.02, label="attention weight")
-            right.bar(range(len(row)), row, color="#2b6cb0")
+            right.bar(range(len(row)), row, color=PALETTE[0])
             right.set_xticks(range(len(src_tokens)), src_tokens, fontsize=8)
             right.set(ylim=(0, 1), title=f"step {t}: weights over the source")
             fig.tight_layout()
