@@ -64,7 +64,7 @@ EXPECTED_SECONDS = {
     "tests/test_launch.py::test_widgets_build_and_render_on_colabs_ipywidgets_7_7_1": 40,
     "tests/test_browser.py::test_a_notebook_runs_in_jupyterlab_in_headless_chromium": 30,
 }
-LONG_S = 20  # a worker busy with a unit this long takes no second unit in advance
+LONG_S = 20  # a worker busy with a unit this long is handed short units in advance, not the next long one
 
 
 def expected_seconds(scope: str) -> float:
@@ -82,8 +82,9 @@ def pytest_xdist_make_scheduler(config, log):
     (xdist's own `--dist loadgroup` marks do not reach the scheduler under pytest 9.2, and `loadfile` would put
     all of a file's slow tests, such as the autograding proof of every lesson, on one worker.) Work goes out
     longest first (EXPECTED_SECONDS), so the last minutes are filled with short tests, not one worker finishing
-    a long one while the other idles; and a worker running a long unit is not handed a second one in advance
-    (xdist's default), which could then wait behind it while the other worker runs out of work.
+    a long one while the other idles. A worker must always hold one unit beyond the one it runs (it runs a test
+    only once it knows the next), so a worker busy with a long unit is handed the first short unit in the queue,
+    not the next long one, which would wait behind it while the other worker could have started it.
     """
     from collections import OrderedDict
 
@@ -101,16 +102,12 @@ def pytest_xdist_make_scheduler(config, log):
                 ordered = sorted(self.workqueue.items(), key=lambda item: -expected_seconds(item[0]))
                 self.workqueue = OrderedDict(ordered)  # sorted() is stable: equal costs keep pytest's order
                 self._ordered = True
-            super()._assign_work_unit(node)
-
-        def _reschedule(self, node) -> None:
             assigned = self.assigned_work.get(node, {})
-            busy_long = any(
-                expected_seconds(scope) >= LONG_S and not all(unit.values()) for scope, unit in assigned.items()
-            )
-            if busy_long and self.workqueue and not node.shutting_down:
-                return
-            super()._reschedule(node)
+            if any(expected_seconds(scope) >= LONG_S and not all(unit.values()) for scope, unit in assigned.items()):
+                short = next((scope for scope in self.workqueue if expected_seconds(scope) < LONG_S), None)
+                if short is not None:
+                    self.workqueue.move_to_end(short, last=False)  # the next unit out
+            super()._assign_work_unit(node)
 
     return NotebookScheduling(config, log)
 

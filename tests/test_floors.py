@@ -97,7 +97,9 @@ def floor_environment() -> Path:
     shutil.rmtree(venv, ignore_errors=True)
     venv.parent.mkdir(parents=True, exist_ok=True)
     subprocess.run([interpreter, "-m", "venv", str(venv)], check=True, timeout=300)
-    for args in (["--upgrade", "pip"], [*pins, *TOOLS], ["--no-deps", "-e", str(ROOT)]):
+    # The helpers themselves are not installed: the cache is shared by every checkout on this machine, so the
+    # test puts its own checkout first on PYTHONPATH instead (`checkout_env`).
+    for args in (["--upgrade", "pip"], [*pins, *TOOLS]):
         run = subprocess.run(
             [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *args],
             capture_output=True,
@@ -107,6 +109,22 @@ def floor_environment() -> Path:
         assert run.returncode == 0, f"pip install {' '.join(args)} failed:\n{run.stdout[-2000:]}\n{run.stderr[-3000:]}"
     (venv / ".complete").write_text(json.dumps({"python": version, "floors": pins, "tools": TOOLS}), encoding="utf-8")
     return python
+
+
+def checkout_env(python: Path) -> dict[str, str]:
+    """The environment to run the floors' python in: this checkout's helpers first on the path (a cache built
+    before this rule held an editable install of whichever checkout built it; this shadows it), checked."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    where = subprocess.run(
+        [str(python), "-c", "import seq2seq_helpers; print(seq2seq_helpers.__file__)"],
+        env=env,
+        cwd=ROOT / "notebooks",
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    assert Path(where).resolve().is_relative_to(ROOT), f"the floors' python imports the helpers from {where}"
+    return env
 
 
 def installed(python: Path) -> dict[str, str]:
@@ -125,6 +143,7 @@ def kernelspec(python: Path, home: Path) -> str:
         json.dumps(
             {
                 "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                "env": {"PYTHONPATH": str(ROOT)},  # this checkout's helpers (see checkout_env)
                 "display_name": "floors",
                 "language": "python",
             }
@@ -181,6 +200,7 @@ def test_the_lowest_allowed_versions_run_the_helpers_tests_and_the_lessons(tmp_p
             *helper_tests,
         ],
         cwd=ROOT,
+        env=checkout_env(python),
         capture_output=True,
         text=True,
         timeout=900,
