@@ -29,12 +29,16 @@ from .data import SPLITS, Splits, Vocab, _fractions
 __all__ = [
     "LOCALES",
     "FORMATS",
+    "WORDS",
+    "ALL_FORMATS",
+    "WORD_LOCALES",
     "TARGET_CHARS",
     "FIRST_DATE",
     "LAST_DATE",
     "SEP",
     "DateExample",
     "render",
+    "words",
     "make_example",
     "split_of_date",
     "sample_dates",
@@ -46,6 +50,14 @@ __all__ = [
 
 LOCALES = ("en_US", "en_GB", "fr_FR", "de_DE", "es_ES", "it_IT", "pt_BR", "nl_NL", "ru_RU", "hu_HU", "ja_JP", "ko_KR")
 FORMATS = ("short", "medium", "long", "full")  # babel's (CLDR's) named date formats, e.g. 3/3/21 ... Wednesday, ...
+# The date read out in words, as a speech recogniser writes it ("the third of March twenty twenty-one"): opt-in,
+# never in FORMATS, so code that asks for the default formats gets the same data as before it existed.
+WORDS = "words"
+ALL_FORMATS = FORMATS + (WORDS,)
+# The locales with a words form: month names from babel (CLDR), day and year numbers from num2words. Russian and
+# Hungarian read the year and day with case endings ("1987-го года", "14-e") that num2words does not write, and
+# Korean reads the months 6 and 10 irregularly; rather than write wrong text, they have no words form.
+WORD_LOCALES = ("en_US", "en_GB", "fr_FR", "de_DE", "es_ES", "it_IT", "pt_BR", "nl_NL", "ja_JP")
 TARGET_CHARS = "0123456789-"
 # 100 years exactly, so a two-digit year ('21' in '3/3/21') names one date: 50-99 -> 19xx, 00-49 -> 20xx.
 FIRST_DATE = datetime.date(1950, 1, 1)
@@ -93,10 +105,18 @@ def _check_locale(locale) -> str:
 
 def _check_format(fmt) -> str:
     if not isinstance(fmt, str):
-        raise TypeError(f"fmt must be one of {FORMATS}, got {type(fmt).__name__}: {fmt!r}")
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown date format fmt={fmt!r}; choose one of {FORMATS}")
+        raise TypeError(f"fmt must be one of {ALL_FORMATS}, got {type(fmt).__name__}: {fmt!r}")
+    if fmt not in ALL_FORMATS:
+        raise ValueError(f"unknown date format fmt={fmt!r}; choose one of {ALL_FORMATS}")
     return fmt
+
+
+def _check_words_locale(locale: str) -> None:
+    if locale not in WORD_LOCALES:
+        raise ValueError(
+            f"the {WORDS!r} format has no form for {locale!r}; it is written for {WORD_LOCALES} "
+            "(see WORD_LOCALES for why the others are left out); use one of those or a format in FORMATS"
+        )
 
 
 def _check_names(values, name: str, check) -> tuple[str, ...]:
@@ -130,15 +150,64 @@ def _check_range(first: datetime.date, last: datetime.date) -> None:
 
 
 def render(date: datetime.date, locale: str, fmt: str) -> str:
-    """``date`` written as people in ``locale`` write it, in babel's named format ``fmt`` (see ``FORMATS``).
+    """``date`` written as people in ``locale`` write it, in babel's named format ``fmt`` (see ``FORMATS``),
+    or read out in words with ``fmt="words"`` (see :func:`words`; only for ``WORD_LOCALES``).
 
     No-break and thin spaces become plain spaces and invisible direction marks are dropped (lesson 06 §1).
     """
     from babel.dates import format_date
 
     _check_date(date)
-    text = format_date(date, _check_format(fmt), locale=_check_locale(locale))
+    fmt, locale = _check_format(fmt), _check_locale(locale)
+    if fmt == WORDS:
+        return words(date, locale)
+    text = format_date(date, fmt, locale=locale)
     return "".join(_INVISIBLE.get(ch, ch) for ch in text)
+
+
+def words(date: datetime.date, locale: str) -> str:
+    """``date`` read out in words, as a speech recogniser would write it down (lesson 06 §1)::
+
+        >>> words(datetime.date(1987, 11, 14), "en_GB")
+        'the fourteenth of November nineteen eighty-seven'
+        >>> words(datetime.date(1987, 11, 14), "fr_FR")
+        'le quatorze novembre mille neuf cent quatre-vingt-sept'
+
+    Month names are babel's (CLDR's, in the case a date uses); day and year numbers are num2words'. Only the
+    locales in ``WORD_LOCALES`` have a words form; another raises a ValueError that lists them.
+    """
+    from babel.dates import get_month_names
+    from num2words import num2words
+
+    _check_date(date)
+    _check_words_locale(_check_locale(locale))
+    lang = locale.split("_")[0] if locale != "pt_BR" else "pt_BR"
+    day, year = date.day, date.year
+
+    def number(n: int, to: str = "cardinal") -> str:
+        return num2words(n, lang=lang, to=to)
+
+    if lang == "ja":  # kanji numerals: 千九百八十七年十一月十四日
+        return f"{number(year)}年{number(date.month)}月{number(day)}日"
+    month = get_month_names("wide", context="format", locale=locale)[date.month]
+    if lang == "en":
+        spoken_year = number(year, "year")  # "nineteen eighty-seven", "two thousand and three", "twenty ten"
+        if locale == "en_US":
+            return f"{month} {number(day, 'ordinal')}, {spoken_year}"
+        return f"the {number(day, 'ordinal')} of {month} {spoken_year}"
+    first = {"fr": "premier", "es": "primero", "it": "primo", "pt_BR": "primeiro"}
+    spoken_day = first[lang] if day == 1 and lang in first else number(day)
+    if lang == "fr":
+        return f"le {spoken_day} {month} {number(year)}"
+    if lang == "de":
+        return f"der {number(day, 'ordinal')} {month} {number(year, 'year')}"
+    if lang == "nl":  # Dutch writes a number as one word: negentienhonderdzevenentachtig
+        return f"{spoken_day} {month} {number(year, 'year').replace(' ', '')}"
+    if lang == "it":
+        return f"{spoken_day} {month} {number(year)}"
+    # es_ES, pt_BR: "catorce de noviembre de mil novecientos ochenta y siete"; num2words' pt_BR writes a comma
+    # after "mil" ("mil, novecentos e ...") that a date does not have
+    return f"{spoken_day} de {month} de {number(year).replace(',', '')}"
 
 
 def make_example(date: datetime.date, locale: str, fmt: str) -> DateExample:
@@ -233,6 +302,7 @@ def _sample_examples(
         )
     attempts, max_attempts = 0, 200 * n + 1000
     span = (last - first).days
+    formats_of = _formats_by_locale(locales, formats)
     while len(examples) < n:
         attempts += 1
         if attempts > max_attempts:
@@ -242,13 +312,27 @@ def _sample_examples(
                 "dates alike); ask for fewer or widen the range"
             )
         date = _draw_date(split, rng, first, span)
-        example = make_example(date, rng.choice(locales), rng.choice(formats))
+        locale = rng.choice(locales)
+        example = make_example(date, locale, rng.choice(formats_of[locale]))
         if unique:
             if example.source in seen:
                 continue
             seen.add(example.source)
         examples.append(example)
     return examples
+
+
+def _formats_by_locale(locales, formats) -> dict[str, tuple[str, ...]]:
+    """The formats each locale draws from: all of ``formats``, less ``"words"`` where the locale has none."""
+    formats_of = {}
+    for locale in locales:
+        formats_of[locale] = tuple(f for f in formats if f != WORDS or locale in WORD_LOCALES)
+        if not formats_of[locale]:
+            raise ValueError(
+                f"the locale {locale!r} has no form among formats={formats} ({WORDS!r} is written only for "
+                f"{WORD_LOCALES}); add a format from {FORMATS} or leave {locale!r} out"
+            )
+    return formats_of
 
 
 def make_date_splits(
@@ -265,7 +349,8 @@ def make_date_splits(
     """Train / validation / test lists of :class:`DateExample`, with no date shared between two splits.
 
     Each example draws a date (uniform in ``first..last``, kept only if it hashes to the split), a locale and
-    a format. Validation and test examples have distinct sources; training may repeat one, as a stream of
+    a format (``formats`` may add ``"words"``, the date read out in words: a locale outside ``WORD_LOCALES``
+    then draws from its other formats). Validation and test examples have distinct sources; training may repeat one, as a stream of
     random examples would. The same arguments give the same data on every machine (lesson 06 §1).
     A range too narrow to hold a date of some split, or enough distinct examples, raises a ValueError that
     says what it could not find.
@@ -274,6 +359,7 @@ def make_date_splits(
         _validate.integer(value, name, minimum=0)
     locales = _check_names(locales, "locales", _check_locale)
     formats = _check_names(formats, "formats", _check_format)
+    _formats_by_locale(locales, formats)
     _check_range(first, last)
     rng = random.Random(_validate.integer(seed, "seed", minimum=0))
     return Splits(

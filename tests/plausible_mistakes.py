@@ -199,7 +199,14 @@ MISTAKES: dict[str, dict[str, list[Mistake]]] = {
         "ex2-general": [
             M(
                 "reports the additive model's score",
-                ("general_exact = exact(general_out, test)", "general_exact = test_exact"),
+                ("general_exact = exact(general_out, splits.val)", "general_exact = short_exact"),
+            ),
+            M(
+                "builds the additive model again",
+                (
+                    'make_model(len(src_vocab), len(tgt_vocab), attention="general")',
+                    "make_model(len(src_vocab), len(tgt_vocab))",
+                ),
             ),
         ],
     },

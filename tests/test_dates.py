@@ -6,10 +6,13 @@ import pytest
 
 from seq2seq_helpers.data import EOS, Vocab, collate_pairs
 from seq2seq_helpers.dates import (
+    ALL_FORMATS,
     FIRST_DATE,
     FORMATS,
     LAST_DATE,
     LOCALES,
+    WORD_LOCALES,
+    WORDS,
     DateExample,
     build_vocabs,
     encode_examples,
@@ -19,6 +22,7 @@ from seq2seq_helpers.dates import (
     render,
     sample_dates,
     split_of_date,
+    words,
 )
 
 D = datetime.date(2021, 3, 3)
@@ -81,6 +85,99 @@ def test_two_digit_years_name_one_date_in_the_default_range():
 def test_render_rejects_bad_arguments(bad, error):
     with pytest.raises(error):
         render(*bad)
+
+
+NOV_14_1987 = datetime.date(1987, 11, 14)
+
+
+@pytest.mark.parametrize(
+    "locale, expected",
+    [
+        ("en_US", "November fourteenth, nineteen eighty-seven"),
+        ("en_GB", "the fourteenth of November nineteen eighty-seven"),
+        ("fr_FR", "le quatorze novembre mille neuf cent quatre-vingt-sept"),
+        ("de_DE", "der vierzehnte November neunzehnhundertsiebenundachtzig"),
+        ("es_ES", "catorce de noviembre de mil novecientos ochenta y siete"),
+        ("it_IT", "quattordici novembre millenovecentottantasette"),
+        ("pt_BR", "catorze de novembro de mil novecentos e oitenta e sete"),
+        ("nl_NL", "veertien november negentienhonderdzevenentachtig"),
+        ("ja_JP", "千九百八十七年十一月十四日"),
+    ],
+)
+def test_words_reads_the_date_out_as_the_locale_says_it(locale, expected):
+    assert words(NOV_14_1987, locale) == expected
+    assert render(NOV_14_1987, locale, WORDS) == expected
+    assert make_example(NOV_14_1987, locale, WORDS).source == f"{locale}|{expected}"
+
+
+@pytest.mark.parametrize(
+    "locale, expected",
+    [
+        ("en_US", "June first, two thousand and three"),
+        ("fr_FR", "le premier juin deux mille trois"),  # the first of the month is an ordinal in French
+        ("es_ES", "primero de junio de dos mil tres"),
+        ("it_IT", "primo giugno duemilatré"),
+        ("pt_BR", "primeiro de junho de dois mil e três"),
+        ("de_DE", "der erste Juni zweitausenddrei"),
+        ("ja_JP", "二千三年六月一日"),
+    ],
+)
+def test_words_says_the_first_of_the_month_and_years_after_2000_as_people_do(locale, expected):
+    assert words(datetime.date(2003, 6, 1), locale) == expected
+
+
+@pytest.mark.parametrize("locale", WORD_LOCALES)
+def test_words_names_every_date_differently(locale):
+    # every day of a leap year, and one day in each of the 100 years: no two dates read the same
+    days = [datetime.date(2000, 1, 1) + datetime.timedelta(days=i) for i in range(366)]
+    years = [datetime.date(year, 11, 14) for year in range(FIRST_DATE.year, LAST_DATE.year + 1)]
+    for dates in (days, years):
+        texts = [words(date, locale) for date in dates]
+        assert len(set(texts)) == len(dates)
+        commas = 1 if locale == "en_US" else 0  # "November fourteenth, nineteen eighty-seven"
+        assert all(text == text.strip() and "  " not in text and text.count(",") == commas for text in texts)
+
+
+@pytest.mark.parametrize(
+    "bad, error, match",
+    [
+        (("1987-11-14", "en_GB"), TypeError, "datetime.date"),
+        ((NOV_14_1987, 7), TypeError, "string"),
+        ((NOV_14_1987, "xx_YY"), ValueError, "babel does not know"),
+        ((NOV_14_1987, "ru_RU"), ValueError, "no form for 'ru_RU'"),
+        ((NOV_14_1987, "pl_PL"), ValueError, "WORD_LOCALES"),
+    ],
+)
+def test_words_rejects_bad_arguments(bad, error, match):
+    with pytest.raises(error, match=match):
+        words(*bad)
+    if error is ValueError and bad[1] in LOCALES:
+        with pytest.raises(ValueError, match="no form"):
+            render(NOV_14_1987, bad[1], WORDS)
+
+
+def test_the_words_format_is_opt_in_and_leaves_the_default_data_as_it_was():
+    assert WORDS not in FORMATS and ALL_FORMATS == FORMATS + (WORDS,)
+    default = make_date_splits(300, 20, 20, seed=0)
+    assert default == make_date_splits(300, 20, 20, formats=FORMATS, seed=0)
+    assert all(ex.format != WORDS for part in default for ex in part)
+    # the data lessons 06-08 were built on before the words format existed (lesson 06 prints this example)
+    assert default.train[0].source == "pt_BR|15/02/2019"
+
+
+def test_splits_with_words_draw_them_only_where_a_locale_has_them():
+    splits = make_date_splits(3000, 200, 200, formats=ALL_FORMATS, seed=3)
+    assert splits == make_date_splits(3000, 200, 200, formats=ALL_FORMATS, seed=3)
+    pairs = {(ex.locale, ex.format) for ex in splits.train}
+    assert {locale for locale, fmt in pairs if fmt == WORDS} == set(WORD_LOCALES)
+    assert {fmt for locale, fmt in pairs if locale == "ru_RU"} == set(FORMATS)  # no words: its other formats
+    dates = [{ex.date for ex in part} for part in splits]
+    assert not dates[0] & dates[1] and not dates[0] & dates[2] and not dates[1] & dates[2]
+    assert all(ex.source == f"{ex.locale}|{words(ex.date, ex.locale)}" for ex in splits.train if ex.format == WORDS)
+    only_words = make_date_splits(50, 5, 5, locales=["en_GB", "ja_JP"], formats=[WORDS], seed=0)
+    assert {ex.format for part in only_words for ex in part} == {WORDS}
+    with pytest.raises(ValueError, match="'ru_RU' has no form"):
+        make_date_splits(10, 2, 2, locales=["en_GB", "ru_RU"], formats=[WORDS])
 
 
 def test_split_of_date_is_stable_and_roughly_proportional():

@@ -127,8 +127,8 @@ def targets(lessons: list[LessonResult], micro: list[Paired], course_complete: b
         "training time",
         "test exact match (beam 5)",
         180,
-        "capstone: attention + beam to >= 97% exact on unseen dates, training <= 180 s",
-        min_accuracy=0.97,
+        "capstone: attention + beam to >= 85% exact on unseen dates, written and read out in words, training <= 180 s",
+        min_accuracy=0.85,
     )
 
     transformer = _lesson(lessons, "08")
