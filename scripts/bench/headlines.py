@@ -31,6 +31,9 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
         ("attention min bucket", "min(attention_buckets.values())", "pct"),
         ("GRU 21-30", '(gru_buckets["21-25"] + gru_buckets["26-30"]) / 2', "pct"),
         ("attention training time", "attention_history.elapsed_s", "s"),
+        ("layouts, worst bucket up to 15", "min(min(row.values()) for row in layout_results.values())", "pct"),
+        ("Luong's peak on the mirrored letter", 'offsets["Luong\'s layout"]["mirrored"]', "pct"),
+        ("Bahdanau's peak on the letter just written", 'offsets["Bahdanau\'s layout"]["just written (+1)"]', "pct"),
     ],
     "05_beam_search": [
         ("greedy finds the most likely output", 'ambiguous_results["greedy"][0]', "pct"),
@@ -43,6 +46,9 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
     ],
     "06_capstone": [
         ("test exact match (beam 5)", "test_exact", "pct"),
+        ("test exact match (greedy)", "greedy_exact", "pct"),
+        ("written formats exact", "1 - written_errors / len(written)", "pct"),
+        ("outputs beam changes", "len(changed) / len(test)", "pct"),
         ("test character error rate", "test_cer", "num"),
         ("attention on the month name", "month_focus", "pct"),
         ("training time", "history.elapsed_s", "s"),
