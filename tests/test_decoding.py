@@ -235,14 +235,17 @@ class _CountingState:
         return getattr(self.state, name)
 
 
-def test_beam_finds_what_greedy_misses_and_keeps_finished_hypotheses():
-    def probs(src_id, prefix):
-        if prefix == ():
-            return {A: 0.5, B: 0.4, EOS: 0.1}
-        if prefix == (A,):
-            return {A: 0.3, B: 0.3, EOS: 0.4}
-        return {EOS: 0.9, A: 0.05, B: 0.05}
+def greedy_trap(src_id, prefix):
+    """Next-token probabilities where greedy takes A (0.5) then EOS (0.4): 0.2; B then EOS gives 0.4 * 0.9 = 0.36."""
+    if prefix == ():
+        return {A: 0.5, B: 0.4, EOS: 0.1}
+    if prefix == (A,):
+        return {A: 0.3, B: 0.3, EOS: 0.4}
+    return {EOS: 0.9, A: 0.05, B: 0.05}
 
+
+def test_beam_finds_what_greedy_misses_and_keeps_finished_hypotheses():
+    probs = greedy_trap
     model = PrefixModel(probs)
     src, src_lengths = torch.tensor([[3]]), torch.tensor([1])
     assert greedy_decode(model, src, src_lengths, max_len=5).tokens.tolist() == [[A, EOS]]
@@ -554,13 +557,7 @@ def test_exact_search_finds_the_most_probable_output_that_greedy_and_small_beams
 
 
 def test_exact_search_on_a_hand_made_model():
-    def probs(src_id, prefix):  # greedy takes A (0.5) then EOS (0.4): 0.2; B then EOS gives 0.4 * 0.9 = 0.36
-        if prefix == ():
-            return {A: 0.5, B: 0.4, EOS: 0.1}
-        if prefix == (A,):
-            return {A: 0.3, B: 0.3, EOS: 0.4}
-        return {EOS: 0.9, A: 0.05, B: 0.05}
-
+    probs = greedy_trap
     model = PrefixModel(probs)
     src, src_lengths = torch.tensor([[3]]), torch.tensor([1])
     result = exact_search(model, src, src_lengths, max_len=5, beam_size=1)
