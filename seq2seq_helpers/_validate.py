@@ -458,6 +458,9 @@ def id_rows(x, name: str) -> list[list[int]]:
                 f"{name} must be a list of id lists such as [[3, 4, 2]], but {name}[{i}] is "
                 f"{_describe(row)}; for one sequence wrap it in a list: [{name}]"
             )
+        if all(type(t) is int for t in row):  # the common case, without the slower abstract-class checks
+            rows.append(list(row))
+            continue
         for t in row:
             if isinstance(t, bool) or not isinstance(t, numbers.Integral):
                 raise TypeError(f"{name}[{i}] must hold int token ids, got {_describe(t)}")

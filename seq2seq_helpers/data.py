@@ -188,6 +188,11 @@ def split_of(src: Sequence[int], val_fraction: float = 0.1, test_fraction: float
         src = src.tolist()
     # a NumPy row must land in the same split as the same list of ints (the ids are hashed as text)
     (ids,) = _validate.id_rows([src], "src")
+    return _split_of_ids(ids, val_fraction, test_fraction)
+
+
+def _split_of_ids(ids: list[int], val_fraction: float, test_fraction: float) -> str:
+    """:func:`split_of` for a list of ints and checked fractions (SequenceTask.sample's own draws)."""
     bucket = zlib.crc32(bytes(str(ids), "ascii")) % 10_000 / 10_000
     if bucket < test_fraction:
         return "test"
@@ -267,7 +272,7 @@ class SequenceTask:
                     f"{len(ids)} symbols; ask for fewer, allow longer sequences or use more symbols"
                 )
             src = [rng.choice(ids) for _ in range(rng.randint(lo, hi))]
-            if split is not None and self.split_of(src) != split:
+            if split is not None and _split_of_ids(src, self.val_fraction, self.test_fraction) != split:
                 continue
             if unique:
                 key = tuple(src)
@@ -317,10 +322,14 @@ def pad_sequences(seqs: Sequence[Sequence[int]], pad_id: int = PAD) -> tuple[tor
             raise ValueError(f"sequence {i} of the batch is empty; every sequence needs at least one token")
         if min(s) < 0:
             raise ValueError(f"sequence {i} holds the id {min(s)}: token ids are never negative")
+    return _pad(seqs, pad_id)
+
+
+def _pad(seqs: list[list[int]], pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """pad_sequences for checked, non-empty lists of ints: one tensor built from the padded lists."""
+    width = max(len(s) for s in seqs)
     lengths = torch.tensor([len(s) for s in seqs], dtype=torch.long)
-    tokens = torch.full((len(seqs), int(lengths.max())), pad_id, dtype=torch.long)
-    for i, s in enumerate(seqs):
-        tokens[i, : len(s)] = torch.tensor(s, dtype=torch.long)
+    tokens = torch.tensor([s + [pad_id] * (width - len(s)) for s in seqs], dtype=torch.long)
     return tokens, lengths
 
 
@@ -348,12 +357,20 @@ def collate_pairs(pairs: Sequence[tuple[Sequence[int], Sequence[int]]]) -> Batch
         raise TypeError(f"collate_pairs takes a list of (src, tgt) pairs, got {type(pairs).__name__}")
     if not len(pairs):
         raise ValueError("cannot collate an empty batch: pass at least one (src, tgt) pair")
+    srcs, tgts = [], []
     for i, pair in enumerate(pairs):
         if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
             raise TypeError(f"item {i} of the batch is {type(pair).__name__}, expected a (src, tgt) pair")
-        _validate.id_rows(list(pair), f"pairs[{i}]")
-    src, src_lengths = pad_sequences([s for s, _ in pairs])
-    tgt, tgt_lengths = pad_sequences([list(t) + [EOS] for _, t in pairs])
+        src, tgt = _validate.id_rows(list(pair), f"pairs[{i}]")
+        if not src:
+            raise ValueError(f"sequence {i} of the batch is empty; every sequence needs at least one token")
+        if min(src, default=0) < 0 or min(tgt, default=0) < 0:
+            bad = min(src + tgt)
+            raise ValueError(f"pairs[{i}] holds the id {bad}: token ids are never negative")
+        srcs.append(src)
+        tgts.append(tgt + [EOS])
+    src, src_lengths = _pad(srcs, PAD)
+    tgt, tgt_lengths = _pad(tgts, PAD)
     return Batch(src, src_lengths, tgt, tgt_lengths)
 
 

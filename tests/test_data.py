@@ -425,6 +425,20 @@ def test_collate_pairs_errors():
     for bad in ([3], ([3], [3], [3]), "ab", 5):
         with pytest.raises(TypeError, match="item 1 of the batch"):
             collate_pairs([([3], [3]), bad])
+    with pytest.raises(ValueError, match="sequence 1 of the batch is empty"):
+        collate_pairs([([3], [3]), ([], [3])])
+    for bad in (([-1], [3]), ([3], [-2])):
+        with pytest.raises(ValueError, match="pairs\\[1\\] holds the id -[12]: token ids are never negative"):
+            collate_pairs([([3], [3]), bad])
+    with pytest.raises(TypeError, match=r"pairs\[0\]\[1\] must hold int token ids"):
+        collate_pairs([([3], [3.0])])
+    assert collate_pairs([([3], [])]).tgt.tolist() == [[EOS]]  # an empty target is just EOS
+
+
+def test_task_sample_keeps_to_the_split_it_is_asked_for():
+    task = SequenceTask(Vocab.letters(5), min_len=1, max_len=6)
+    for split in ("train", "val", "test"):
+        assert {task.split_of(src) for src, _ in task.sample(200, seed=1, split=split)} == {split}
 
 
 def test_batch_to_moves_tokens_and_keeps_lengths_on_the_cpu():
