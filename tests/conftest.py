@@ -58,7 +58,7 @@ EXPECTED_SECONDS = {
     "notebooks/06_capstone.ipynb": 130,
     "notebooks/07_translation.ipynb": 120,
     "notebooks/08_transformer.ipynb": 180,
-    "tests/test_instructors.py::test_the_guide_runs_release_to_feedback": 200,
+    "tests/test_instructors.py::test_the_guide_runs_release_to_feedback": 180,
     "tests/test_floors.py::test_the_lowest_allowed_versions_run_the_helpers_tests_and_the_lessons": 130,
     "tests/test_launch.py::test_binder_requirements_install_and_run_the_smoke_notebook": 80,
     "tests/test_launch.py::test_widgets_build_and_render_on_colabs_ipywidgets_7_7_1": 40,

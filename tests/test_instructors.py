@@ -8,15 +8,19 @@ site-packages, with .venv's scripts re-pointed at it and a copy of .venv's Jupyt
 instructor` and `make learner` run for real without changing `.venv`, and HOME is a temporary folder, so
 the user's ~/.jupyter is never touched.
 
-Between the blocks the test plays the learners: three made-up submissions of lesson 05 (the release
-untouched; the solutions; the solutions with a plausible mistake that only a hidden test catches: exercise 2
-draws from the global random generator, not the `generator` it is given), two in an LMS-style zip at ~/Downloads/submissions.zip, one fetched and
-submitted through the exchange; and the instructor's clicks in the formgrader, through the formgrader's own
-API (what typing a score does). It checks: learner mode is plain and instructor mode turns nbgrader on; the
-validate recipe's exit status (on two small notebooks, since tests/test_student_versions.py already runs the
-lesson's tests on its solutions); zip_collect collects both files; the formgrader, started by the guide's
-command, lists the assignment and its three submissions; per-cell autograded scores; the exported grades;
-and that no feedback (also the one a learner fetches) holds a line of a hidden test.
+Between the blocks the test plays the learners: two made-up submissions of lesson 05, each of which
+autograde runs in full, so two and not more: a complete one (every solution), fetched and submitted through
+the exchange, and a partial one in an LMS-style zip at ~/Downloads/submissions.zip (exercise 1 solved;
+exercise 2 with a plausible mistake that only a hidden test catches: it draws from the global random
+generator, not the `generator` it is given; the written answer left as released). That every check fails
+on the untouched stubs is proven in nbval's run of the lesson (tests/autograding_proof.py). Then the
+instructor's clicks in the formgrader, through the formgrader's own API (what typing a score does). It
+checks: learner mode is plain and instructor mode turns nbgrader on; the validate recipe's exit status (on
+two small notebooks, since tests/test_student_versions.py already runs the lesson's tests on its solutions);
+zip_collect collects the file; the formgrader, started by the guide's command, lists the assignment and its
+two submissions; per-cell autograded scores (an unanswered written answer scores 0 at once); the manual
+score; the exported grades; and that no feedback (also the one a learner fetches) holds a line of a hidden
+test.
 """
 
 from __future__ import annotations
@@ -65,10 +69,11 @@ RUN = [
     "export",
     "points",
 ]
-WRONG_EXERCISE = "ex2-sampling"  # the solution cell the wrong submission gets wrong ...
+WRONG_EXERCISE = "ex2-sampling"  # the solution cell the partial submission gets wrong ...
 WRONG_EDIT = ("generator=generator)", ")")  # ... so: its samples do not follow the seed it is given
-LMS_NAMES = {"untouched": "lovelaceada_1001_5001_{nb}.ipynb", "wrong": "hoppergrace_late_1002_5002_{nb}-1.ipynb"}
-LMS_STUDENTS = {"untouched": "lovelaceada", "wrong": "hoppergrace"}
+LMS_NAME = "hoppergrace_late_1002_5002_{nb}-1.ipynb"  # the partial one, named as Canvas names a late resubmission
+LMS_STUDENT = "hoppergrace"
+WRITTEN_SHARE = 0.5  # the share of the written answer's points the grader gives the complete submission
 
 
 def guide_blocks() -> dict[str, str]:
@@ -137,7 +142,8 @@ def solution_text(source: str) -> str:
 
 
 def make_submissions(release: Path, source: Path, out: Path) -> dict[str, Path]:
-    """The learners' notebooks: the release untouched, with the solutions, and with a plausible mistake."""
+    """The learners' notebooks: complete (every solution), and partial (the written answers left as released,
+    WRONG_EXERCISE with a plausible mistake, the other exercises solved)."""
     rel = json.loads(release.read_text(encoding="utf-8"))
     src = json.loads(source.read_text(encoding="utf-8"))
     solutions = {
@@ -149,17 +155,15 @@ def make_submissions(release: Path, source: Path, out: Path) -> dict[str, Path]:
         f"lesson {ASSIGNMENT} changed: update WRONG_EXERCISE / WRONG_EDIT in this test"
     )
     paths = {}
-    for kind in ("untouched", "correct", "wrong"):
+    for kind in ("complete", "partial"):
         nb = json.loads(json.dumps(rel))
         for cell in nb["cells"]:
             grade_id = cell["metadata"].get("nbgrader", {}).get("grade_id")
-            if kind == "untouched" or grade_id not in solutions:
+            if grade_id not in solutions or (kind == "partial" and cell["cell_type"] == "markdown"):
                 continue
             answer = solution_text(solutions[grade_id])
-            if kind == "wrong" and grade_id == WRONG_EXERCISE:
+            if kind == "partial" and grade_id == WRONG_EXERCISE:
                 answer = answer.replace(*WRONG_EDIT)
-            if kind == "wrong" and cell["cell_type"] == "markdown":
-                answer = "Beam search, because it searches more."
             cell["source"] = answer
         paths[kind] = out / f"{kind}.ipynb"
         paths[kind].write_text(json.dumps(nb, indent=1), encoding="utf-8")
@@ -406,26 +410,25 @@ def test_the_guide_runs_release_to_feedback(guide, tmp_path):
     release = guide.grading / "release" / ASSIGNMENT / LESSON.name
     subs = make_submissions(release, LESSON, tmp_path)
 
-    # exchange: release, a learner fetches, works (the correct notebook), submits
+    # exchange: release, a learner fetches, works (the complete notebook), submits
     guide.run("release")
     guide.run("learner-fetch")
     fetched = guide.home / "seq2seq-learner" / ASSIGNMENT / LESSON.name
     assert fetched.exists()
-    shutil.copy(subs["correct"], fetched)
+    shutil.copy(subs["complete"], fetched)
     guide.run("learner-submit")
 
-    # LMS: a zip of the other two, named as Canvas names them
+    # LMS: a zip of the partial one, named as Canvas names it
     (guide.home / "Downloads").mkdir()
     with zipfile.ZipFile(guide.home / "Downloads" / "submissions.zip", "w") as zf:
-        for kind, name in LMS_NAMES.items():
-            zf.write(subs[kind], name.format(nb=ASSIGNMENT))
+        zf.write(subs["partial"], LMS_NAME.format(nb=ASSIGNMENT))
     _, output = guide.run("zip-collect")
-    assert "2 files collected" in output and "skipped" not in output, output[-3000:]
+    assert "1 files collected" in output and "skipped" not in output, output[-3000:]
     guide.run("collect")
     submitted = guide.grading / "submitted"
     exchange_students = [p.parent.parent.name for p in submitted.glob(f"*/{ASSIGNMENT}/submission_secret.txt")]
     assert len(exchange_students) == 1, exchange_students
-    students = {**LMS_STUDENTS, "correct": exchange_students[0]}
+    students = {"partial": LMS_STUDENT, "complete": exchange_students[0]}
     assert sorted(p.name for p in submitted.iterdir()) == sorted(students.values())
 
     guide.run("autograde")
@@ -435,7 +438,7 @@ def test_the_guide_runs_release_to_feedback(guide, tmp_path):
     try:
         listed = {a["name"]: a["num_submissions"] for a in formgrader.api("/formgrader/api/assignments")}
         lessons = sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-        assert sorted(listed) == lessons and listed[ASSIGNMENT] == 3, listed
+        assert sorted(listed) == lessons and listed[ASSIGNMENT] == 2, listed
         notebooks = formgrader.api(f"/formgrader/api/submitted_notebooks/{ASSIGNMENT}/{ASSIGNMENT}")
         by_student = {nb["student"]: nb["id"] for nb in notebooks}
         grades = {
@@ -446,24 +449,20 @@ def test_the_guide_runs_release_to_feedback(guide, tmp_path):
             for kind in students
         }
         for grade_id, cell in tests.items():
-            assert grades["untouched"][grade_id]["auto_score"] == 0, grade_id
-            assert grades["correct"][grade_id]["auto_score"] == cell["points"], grade_id
-            wrong_expected = 0 if grade_id == f"{WRONG_EXERCISE}-tests" else cell["points"]
-            assert grades["wrong"][grade_id]["auto_score"] == wrong_expected, (
+            assert grades["complete"][grade_id]["auto_score"] == cell["points"], grade_id
+            partial_expected = 0 if grade_id == f"{WRONG_EXERCISE}-tests" else cell["points"]
+            assert grades["partial"][grade_id]["auto_score"] == partial_expected, (
                 grade_id,
-                "the wrong answer passes the visible tests and only the hidden ones catch it",
+                "the mistake passes the visible tests and only the hidden ones catch it",
             )
-        manual = {"correct": 1.0, "wrong": 0.5}  # the share of each written answer's points the grader gives
         for grade_id, cell in written.items():
-            untouched = grades["untouched"][grade_id]
-            assert untouched["auto_score"] == 0 and not untouched["needs_manual_grade"], untouched
-            for kind, share in manual.items():
-                grade = grades[kind][grade_id]
-                assert grade["needs_manual_grade"], grade
-                given = formgrader.api(
-                    f"/formgrader/api/grade/{grade['id']}", "PUT", {"manual_score": share * cell["points"]}
-                )
-                assert given["manual_score"] == share * cell["points"] and not given["needs_manual_grade"]
+            unanswered = grades["partial"][grade_id]  # YOUR ANSWER HERE: 0 at once, nothing for the grader to do
+            assert unanswered["auto_score"] == 0 and not unanswered["needs_manual_grade"], unanswered
+            grade = grades["complete"][grade_id]
+            assert grade["needs_manual_grade"], grade
+            score = WRITTEN_SHARE * cell["points"]
+            given = formgrader.api(f"/formgrader/api/grade/{grade['id']}", "PUT", {"manual_score": score})
+            assert given["manual_score"] == score and not given["needs_manual_grade"], given
     finally:
         formgrader.stop()
 
@@ -492,7 +491,7 @@ def test_the_guide_runs_release_to_feedback(guide, tmp_path):
         assert "HIDDEN TESTS" not in text, kind
         missing = [line for line in visible if line not in text]
         assert not missing, f"the feedback ({kind}) lacks visible test lines (is the check blind?): {missing}"
-    assert re.search(r"AssertionError: \S", page_text(pages["wrong"])), "the wrong one should see why it failed"
+    assert re.search(r"AssertionError: \S", page_text(pages["partial"])), "the partial one should see why it failed"
 
     # the exported grades
     guide.run("export")
@@ -500,12 +499,11 @@ def test_the_guide_runs_release_to_feedback(guide, tmp_path):
         rows = {row["student_id"]: row for row in csv.DictReader(f)}
     total = sum(c["points"] for c in cells.values())
     expected = {
-        "untouched": 0.0,
-        "correct": float(total),
-        "wrong": sum(c["points"] for g, c in tests.items() if g != f"{WRONG_EXERCISE}-tests")
-        + manual["wrong"] * sum(c["points"] for c in written.values()),
+        "complete": sum(c["points"] for c in tests.values())
+        + WRITTEN_SHARE * sum(c["points"] for c in written.values()),
+        "partial": float(sum(c["points"] for g, c in tests.items() if g != f"{WRONG_EXERCISE}-tests")),
     }
-    assert 0 < expected["wrong"] < total
+    assert 0 < expected["partial"] < expected["complete"] < total
     for kind, student in students.items():
         assert float(rows[student]["max_score"]) == total, rows[student]
         assert float(rows[student]["score"]) == pytest.approx(expected[kind]), (kind, rows[student])
