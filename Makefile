@@ -23,10 +23,12 @@ endef
 
 setup: $(STAMP)
 
+# --no-compile: Python compiles a module the first time it is imported, so the ~150 packages' thousands of
+# modules that are never imported are not compiled (setup measured 33 s instead of 95 s on a busy machine)
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-compile -r requirements.txt
 	$(LEARNER_MODE)
 	touch $(STAMP)
 
