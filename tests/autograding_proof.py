@@ -18,12 +18,20 @@ Before a replay, the names the solution cells bound are put back as they were be
 never had the solution's variables), with the random states; after the replays, the solution's names and
 random states come back, so the rest of the lesson runs, and nbval compares its outputs, as if unprobed.
 
+A replay runs the exercise's solution cells again, training included. A mistake marked `after_solution` in
+plausible_mistakes.py (it changes only trailing `name = ...` statements of the last solution cell, such as the
+line that scores the model the cell trained) is replayed from the solution's own state instead: the names
+those statements bound are put back as they were before the exercise, and only the mistake's changed
+statements run. The statements before them are the same code on the same state, so running them again could
+only repeat the same work; `trailing_change` checks that shape and refuses anything else.
+
 `make test` turns this on (tests/conftest.py registers the plugin); plain `pytest --nbval notebooks/` does not.
 The same `Prover` also drives a plain kernel (`prove_checks`), which the fast tests use on tiny notebooks.
 """
 
 from __future__ import annotations
 
+import ast
 import copy
 import sys
 import time
@@ -98,6 +106,35 @@ def with_mistake(nb, mistake: Mistake, grade_id: str):
     return nb
 
 
+def trailing_change(solution: str, wrong: str, where: str) -> tuple[str, list[str]]:
+    """For a mistake marked `after_solution`: (the mistake's source from its first changed statement on, the
+    names the solution's changed statements bind). ValueError unless the two cells share their first statements
+    and every statement of the solution's after those is a `name = ...` binding of names the shared statements
+    never mention (so putting those names back undoes the solution's tail)."""
+    try:
+        ours, theirs = ast.parse(solution).body, ast.parse(wrong).body
+    except SyntaxError as err:
+        raise ValueError(f"{where}: after_solution needs a solution cell of plain Python ({err.msg})") from None
+    same = 0
+    while same < min(len(ours), len(theirs)) and ast.dump(ours[same]) == ast.dump(theirs[same]):
+        same += 1
+    if same == 0 or same == len(ours):
+        raise ValueError(f"{where}: after_solution, but the mistake changes the cell's first statement or none")
+    names = []
+    for stmt in ours[same:]:
+        if not (isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets)):
+            raise ValueError(
+                f"{where}: after_solution, but the solution's changed statement on line {stmt.lineno} is not a "
+                "`name = ...` binding; replay this mistake in full (drop after_solution)"
+            )
+        names += [t.id for t in stmt.targets]
+    shared = {n.id for stmt in ours[:same] for n in ast.walk(stmt) if isinstance(n, ast.Name)}
+    if shared & set(names):
+        raise ValueError(f"{where}: after_solution, but the shared statements use {sorted(shared & set(names))}")
+    tail = "\n".join(wrong.splitlines()[theirs[same].lineno - 1 :]) if same < len(theirs) else "pass"
+    return tail, names
+
+
 @dataclass
 class Outcome:
     error: str | None  # 'ErrorName: first line of the message', or None when the code ran
@@ -139,7 +176,17 @@ def _s2s_restore(snapshot):
         if rng[3] is not None:
             torch.cuda.set_rng_state_all(rng[3])
 
+def _s2s_unbind(names, snapshot):
+    """Put `names` back as they were in `snapshot` (unbound if they were not bound then)."""
+    ns, before = globals(), snapshot[0]
+    for k in names:
+        if k in before:
+            ns[k] = before[k]
+        else:
+            ns.pop(k, None)
+
 _s2s_snapshots = {}
+_s2s_solved = {}
 '''
 
 
@@ -168,16 +215,27 @@ class Prover:
         self.starts = {solutions[0] for solutions in self.groups.values() if solutions}
         self.visible = _student_version(lesson, name)  # hidden tests removed, as the learner sees them
         self.stand_ins = {"stub": self.visible, "empty answer": empty_answers(lesson)}
-        self.mistakes: dict[int, list[tuple[str, object]]] = {}  # test cell -> [(label, notebook)]
+        # test cell -> [(mistake, the lesson with it, None or (its changed statements, the names to put back))]
+        self.mistakes: dict[int, list[tuple[Mistake, object, tuple[str, list[str]] | None]]] = {}
         mistakes = MISTAKES.get(name, {}) if mistakes is None else mistakes
         by_id = {nbgrader_meta(c).get("grade_id"): i for i, c in enumerate(lesson.cells) if is_solution_code(c)}
         for grade_id, listed in mistakes.items():
             if grade_id not in by_id:
                 raise ValueError(f"{name}: plausible mistakes listed for {grade_id!r}, which is no solution cell")
-            tests = [t for t, solutions in self.groups.items() if by_id[grade_id] in solutions]
+            cell = by_id[grade_id]
+            tests = [t for t, solutions in self.groups.items() if cell in solutions]
             for mistake in listed:
+                wrong = with_mistake(lesson, mistake, grade_id)
+                shortcut = None
+                if mistake.after_solution:
+                    where = f"{name} {grade_id} mistake {mistake.label!r}"
+                    last = all(cell == max(self.groups[t]) for t in tests)
+                    between = [j for t in tests for j in range(cell + 1, t) if lesson.cells[j].cell_type == "code"]
+                    if not last or between:
+                        raise ValueError(f"{where}: after_solution needs the exercise's last cell before its tests")
+                    shortcut = trailing_change(lesson.cells[cell].source, wrong.cells[cell].source, where)
                 for t in tests:
-                    self.mistakes.setdefault(t, []).append((mistake, with_mistake(lesson, mistake, grade_id)))
+                    self.mistakes.setdefault(t, []).append((mistake, wrong, shortcut))
         self.rows: list[tuple[str, str, str, str | None]] = []
         self.ready = False
 
@@ -191,6 +249,8 @@ class Prover:
             self.ready = True
         if i in self.starts:  # the state before this exercise's solutions, to replay the learner's run from
             self._must(f"_s2s_snapshots[{i}] = _s2s_snapshot()")
+        if any(shortcut for _, _, shortcut in self.mistakes.get(i, [])):  # the solution's state, before its tests
+            self._must(f"_s2s_solved[{i}] = _s2s_snapshot()")
 
     def after(self, i: int) -> list[str]:
         if not self.groups.get(i):
@@ -201,14 +261,21 @@ class Prover:
         variants = {"as the learner sees it": self.visible.cells[i].source, "with hidden tests": cell.source}
         if variants["as the learner sees it"] == cell.source:
             variants = {"(no hidden tests)": cell.source}
-        probes = [(name, nb, None) for name, nb in self.stand_ins.items()]
-        probes += [(f"mistake '{m.label}'", nb, m) for m, nb in self.mistakes.get(i, [])]
-        for stand_in, replacement, mistake in probes:
-            self._must(f"_s2s_restore(_s2s_snapshots[{first}])")
-            for j in range(first, i):  # the learner's cells from the first solution up to the test cell
-                if replacement.cells[j].cell_type != "code":
+        probes = [(name, nb, None, None) for name, nb in self.stand_ins.items()]
+        probes += [(f"mistake '{m.label}'", nb, m, shortcut) for m, nb, shortcut in self.mistakes.get(i, [])]
+        for stand_in, replacement, mistake, shortcut in probes:
+            if shortcut:  # the solution's state with its trailing bindings undone, then the mistake's statements
+                tail, names = shortcut
+                self._must(f"_s2s_restore(_s2s_solved[{i}])")
+                self._must(f"_s2s_unbind({names!r}, _s2s_snapshots[{first}])")
+                replayed = [(self.groups[i][-1], tail)]
+            else:  # the learner's cells from the first solution up to the test cell
+                self._must(f"_s2s_restore(_s2s_snapshots[{first}])")
+                replayed = [(j, replacement.cells[j].source) for j in range(first, i)]
+            for j, source in replayed:
+                if self.lesson.cells[j].cell_type != "code":
                     continue
-                error = self.run(replacement.cells[j].source).error
+                error = self.run(source).error
                 if j in self.groups[i] and error and _broken(stand_in, error):
                     problems.append(
                         f"{self.name} {nbgrader_meta(self.lesson.cells[j])['grade_id']}: "

@@ -5,7 +5,10 @@ full marks for it. Each entry rewrites one solution cell of a lesson the way a l
 off-by-one, a forgotten mask, the wrong axis, probabilities where log-probabilities belong ...); the proof runs
 the exercise's test cell after it, as the autograder does (hidden tests in), and the test must fail.
 `visible=False` marks a mistake only the hidden tests are meant to catch; the visible part may then pass, but
-must not print a tick.
+must not print a tick. `after_solution=True` marks a mistake that changes only the last statements of the
+exercise's last solution cell, statements that bind names (`name = ...`) and draw no random numbers, such as
+the line that scores a model the cell trained: the proof then replays only those statements, from the
+solution's own state, instead of training again (autograding_proof.py checks the shape of the change).
 
 {lesson file: {solution grade_id: [Mistake, ...]}}
 """
@@ -20,6 +23,7 @@ class Mistake:
     label: str
     edits: tuple[tuple[str, str], ...]  # (text in the solution cell, what the learner wrote instead)
     visible: bool = True  # the visible tests catch it too
+    after_solution: bool = False  # replay only the changed trailing bindings, from the solution's state
 
     def apply(self, source: str, where: str) -> str:
         for old, new in self.edits:
@@ -32,8 +36,8 @@ class Mistake:
         return source
 
 
-def mistake(label: str, *edits: tuple[str, str], visible: bool = True) -> Mistake:
-    return Mistake(label, tuple(edits), visible)
+def mistake(label: str, *edits: tuple[str, str], visible: bool = True, after_solution: bool = False) -> Mistake:
+    return Mistake(label, tuple(edits), visible, after_solution)
 
 
 M = mistake
@@ -200,6 +204,7 @@ MISTAKES: dict[str, dict[str, list[Mistake]]] = {
             M(
                 "reports the additive model's score",
                 ("general_exact = exact(general_out, splits.val)", "general_exact = short_exact"),
+                after_solution=True,  # the training and decoding before it are the solution's own
             ),
             M(
                 "builds the additive model again",

@@ -26,6 +26,7 @@ from autograding_proof import (
     is_test_cell,
     nbgrader_meta,
     prove_checks,
+    trailing_change,
     with_mistake,
 )
 from plausible_mistakes import MISTAKES, mistake
@@ -333,6 +334,72 @@ def test_the_proof_runs_inside_nbval_and_fails_the_test_cell(tmp_path):
     ), summary
 
 
+SHORTCUT_LESSON = [
+    ("plain", "trained, data = [], [3, 1, 2]", None, 0),
+    (
+        "solution",
+        "### BEGIN SOLUTION\ntrained.append('once')  # the costly part\nmodel = sorted(data)\nscore = model[0]\n"
+        "### END SOLUTION",
+        "ex7",
+        0,
+    ),
+    ("test", "assert score == 1, 'score the sorted model'", "ex7-tests", 1),
+    # the solution ran once, the full replay of 'scores the last' once; the stub, the empty answer and the
+    # three mistakes replayed from the solution's state not at all
+    ("plain", "assert trained == ['once', 'once'], trained", None, 0),
+]
+SHORTCUT_MISTAKES = {
+    "ex7": [
+        mistake("scores the raw data", ("score = model[0]", "score = data[0]"), after_solution=True),
+        mistake("forgets to store the score", ("score = model[0]", "model[0]"), after_solution=True),
+        mistake("right after all", ("score = model[0]", "score = min(model)"), after_solution=True),
+        mistake("scores the last", ("score = model[0]", "score = model[-1]")),
+    ]
+}
+
+
+def test_a_mistake_in_the_last_bindings_is_replayed_from_the_solutions_state(tmp_path):
+    """`after_solution`: only the changed trailing statements run (the cell after the tests counts the costly
+    part's runs), the names the solution bound there are unbound first (a forgotten assignment fails), and the
+    test still runs against the mistake (one that is right after all is reported)."""
+    lesson = tmp_path / "98_shortcut.ipynb"
+    nbformat.write(exercise_notebook(SHORTCUT_LESSON), lesson)
+    rows, problems = prove_checks(lesson, SHORTCUT_MISTAKES)
+    outcome = {stand_in: failure for _, stand_in, _, failure in rows}
+    assert outcome["mistake 'scores the raw data'"].startswith("AssertionError: score the sorted model")
+    assert outcome["mistake 'forgets to store the score'"].startswith("NameError"), outcome
+    assert outcome["mistake 'scores the last'"].startswith("AssertionError")
+    assert problems == ["98_shortcut.ipynb ex7-tests (no hidden tests): PASSES on the mistake 'right after all'"]
+
+
+@pytest.mark.parametrize(
+    "solution, wrong, refused",
+    [
+        ("m = f()\ns = g(m)", "m = f()\ns = h(m)", None),
+        ("m = f()\ns = g(m)\nt = s", "m = f()\ns = h(m)", None),  # a dropped binding: nothing to run for it
+        ("m = f()\ns = g(m)", "m = f2()\ns = g(m)", "first statement"),
+        ("m = f()\nprint(m)", "m = f()\nprint(-m)", "not a `name = ...` binding"),
+        ("m = f()\na, b = g(m)", "m = f()\na, b = h(m)", "not a `name = ...` binding"),
+        ("s = f()\ns = g(s)", "s = f()\ns = h(s)", "shared statements use ['s']"),
+        ("%time m = f()\ns = g(m)", "%time m = f()\ns = h(m)", "plain Python"),
+    ],
+)
+def test_after_solution_accepts_only_trailing_bindings(solution, wrong, refused):
+    if refused is None:
+        tail, names = trailing_change(solution, wrong, "here")
+        assert tail == wrong.split("\n", 1)[1] and names == ["s"] + (["t"] if "t = s" in solution else [])
+    else:
+        with pytest.raises(ValueError, match=re.escape(refused)):
+            trailing_change(solution, wrong, "here")
+
+
+def test_after_solution_needs_the_exercises_last_cell(tmp_path):
+    cells = SHORTCUT_LESSON[:2] + [("plain", "extra = 1", None, 0)] + SHORTCUT_LESSON[2:3]
+    nbformat.write(exercise_notebook(cells), tmp_path / "97_between.ipynb")
+    with pytest.raises(ValueError, match="last cell before its tests"):
+        prove_checks(tmp_path / "97_between.ipynb", SHORTCUT_MISTAKES)
+
+
 def test_every_plausible_mistake_fits_its_lesson():
     """Each listed mistake names a solution cell of its lesson and its edits still apply to that solution (the
     proof would otherwise stop the lesson's nbval run with a definition error)."""
@@ -343,6 +410,11 @@ def test_every_plausible_mistake_fits_its_lesson():
             for m in listed:
                 changed = with_mistake(lesson, m, grade_id)
                 assert changed.cells != lesson.cells, f"{name} {grade_id} {m.label!r} changes nothing"
+                if m.after_solution:  # raises unless the change is to the cell's trailing bindings
+                    cell = next(c for c in lesson.cells if nbgrader_meta(c).get("grade_id") == grade_id)
+                    trailing_change(
+                        cell.source, with_mistake(lesson, m, grade_id).cells[lesson.cells.index(cell)].source, grade_id
+                    )
 
 
 def test_every_autograded_exercise_has_plausible_mistakes():
