@@ -20,9 +20,9 @@ random states come back, so the rest of the lesson runs, and nbval compares its 
 
 A replay runs the exercise's solution cells again, training included. A mistake marked `after_solution` in
 plausible_mistakes.py (it changes only trailing `name = ...` statements of the last solution cell, such as the
-line that scores the model the cell trained) is replayed from the solution's own state instead: the names
-those statements bound are put back as they were before the exercise, and only the mistake's changed
-statements run. The statements before them are the same code on the same state, so running them again could
+line that scores the model the cell trained; `print` calls may follow) is replayed from the solution's own
+state instead: the names those statements bound are put back as they were before the exercise, and only the
+mistake's changed statements (and the prints after them) run. The statements before them are the same code on the same state, so running them again could
 only repeat the same work; `trailing_change` checks that shape and refuses anything else.
 
 `make test` turns this on (tests/conftest.py registers the plugin); plain `pytest --nbval notebooks/` does not.
@@ -106,11 +106,17 @@ def with_mistake(nb, mistake: Mistake, grade_id: str):
     return nb
 
 
+def _is_print(stmt) -> bool:
+    call = stmt.value if isinstance(stmt, ast.Expr) else None
+    return isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and call.func.id == "print"
+
+
 def trailing_change(solution: str, wrong: str, where: str) -> tuple[str, list[str]]:
     """For a mistake marked `after_solution`: (the mistake's source from its first changed statement on, the
-    names the solution's changed statements bind). ValueError unless the two cells share their first statements
-    and every statement of the solution's after those is a `name = ...` binding of names the shared statements
-    never mention (so putting those names back undoes the solution's tail)."""
+    names the solution's changed statements bind). ValueError unless the two cells share their first statements,
+    every changed statement of the solution is a `name = ...` binding of names the shared first statements never
+    mention (so putting those names back undoes it), and what the two share after the change is only `print(...)`
+    calls (they run again after the mistake's statements)."""
     try:
         ours, theirs = ast.parse(solution).body, ast.parse(wrong).body
     except SyntaxError as err:
@@ -118,16 +124,26 @@ def trailing_change(solution: str, wrong: str, where: str) -> tuple[str, list[st
     same = 0
     while same < min(len(ours), len(theirs)) and ast.dump(ours[same]) == ast.dump(theirs[same]):
         same += 1
-    if same == 0 or same == len(ours):
+    end = 0
+    while end < min(len(ours), len(theirs)) - same and ast.dump(ours[-1 - end]) == ast.dump(theirs[-1 - end]):
+        end += 1
+    changed = ours[same : len(ours) - end]
+    if same == 0 or (not changed and len(theirs) == len(ours)):
         raise ValueError(f"{where}: after_solution, but the mistake changes the cell's first statement or none")
     names = []
-    for stmt in ours[same:]:
+    for stmt in changed:
         if not (isinstance(stmt, ast.Assign) and all(isinstance(t, ast.Name) for t in stmt.targets)):
             raise ValueError(
                 f"{where}: after_solution, but the solution's changed statement on line {stmt.lineno} is not a "
                 "`name = ...` binding; replay this mistake in full (drop after_solution)"
             )
         names += [t.id for t in stmt.targets]
+    for stmt in ours[len(ours) - end :]:
+        if not _is_print(stmt):
+            raise ValueError(
+                f"{where}: after_solution, but the statement on line {stmt.lineno} after the change is not a print "
+                "call, and it would run twice; replay this mistake in full (drop after_solution)"
+            )
     shared = {n.id for stmt in ours[:same] for n in ast.walk(stmt) if isinstance(n, ast.Name)}
     if shared & set(names):
         raise ValueError(f"{where}: after_solution, but the shared statements use {sorted(shared & set(names))}")
