@@ -84,11 +84,22 @@ def running_mean(values, window: int) -> list[float]:
     return out
 
 
-def _full_scale(ax) -> None:
-    """A 0-1 metric on its full scale (small gaps are not blown up), with room above 1.0 so that points at 100%
-    are drawn whole, clear of the frame and the title."""
-    ax.set_ylim(0.0, 1.05)
-    ax.set_yticks([0.0, 0.2, 0.4, 0.6, 0.8, 1.0])
+def _full_scale(ax, top: float = 1.0) -> None:
+    """A metric on its full scale, 0 to `top` (small gaps are not blown up), with room above `top` so that points
+    at 100% are drawn whole, clear of the frame and the title."""
+    ax.set_ylim(0.0, 1.05 * top)
+    ax.set_yticks([top * i / 5 for i in range(6)])
+
+
+def _scale_of(values) -> float | None:
+    """The full scale of a metric from its values: 1 for fractions, 100 for percentages and scores such as BLEU
+    and chrF, None (let matplotlib choose) for anything else."""
+    values = [v for v in values if v == v]  # NaN (not measured) says nothing about the scale
+    if values and min(values) < 0:
+        return None
+    if not values or max(values) <= 1.0:
+        return 1.0
+    return 100.0 if max(values) <= 100.0 else None
 
 
 def _legend_outside(ax) -> None:
@@ -102,8 +113,8 @@ def plot_history(
     """Training loss (log scale) and evaluation metrics over steps, for one run or several ``{label: History}``.
 
     The loss is drawn faintly as logged, with its running mean over ``smooth`` logged values on top (default:
-    a twentieth of the run; ``smooth=1`` draws the raw curve alone). Metrics keep the full 0-1 range, and points
-    at 1.0 are not cut by the frame. Returns the matplotlib figure. Lesson 01 §5 draws the first one.
+    a twentieth of the run; ``smooth=1`` draws the raw curve alone). Metrics keep their full range (0-1 for
+    fractions, 0-100 for scores such as BLEU and chrF), and points at the top are not cut by the frame. Returns the matplotlib figure. Lesson 01 §5 draws the first one.
     """
     runs = _check_histories(histories)
     metrics = _names(metrics)
@@ -129,7 +140,9 @@ def plot_history(
     axes[0].set(xlabel="step", ylabel="training loss", yscale="log", title=loss_title)
     for ax, name in zip(axes[1:], metrics):
         ax.set(xlabel="step", ylabel=name.replace("_", " "), title=name.replace("_", " "))
-        _full_scale(ax)
+        scale = _scale_of([v for h in runs.values() if h.evals and name in h.evals[-1] for v in h.metric(name)])
+        if scale is not None:
+            _full_scale(ax, scale)
     for ax in axes:
         ax.grid(alpha=0.3)
     if len(runs) > 1:

@@ -44,6 +44,31 @@ def test_plot_history_of_one_run():
     assert list(line.get_xdata()) == h.eval_steps and list(line.get_ydata()) == h.metric("exact_match")
 
 
+@pytest.mark.parametrize("values, top", [([0.2, 0.9], 1.0), ([35.0, 99.9], 100.0), ([0.5, 1.0], 1.0)])
+def test_plot_history_draws_each_metric_on_its_own_full_scale(values, top):
+    """Fractions on 0-1, scores such as chrF on 0-100: every point inside the axes, none cut by the frame."""
+    h = History(
+        steps=[10, 20], loss=[1.0, 0.5], lr=[0.1, 0.0], eval_steps=[10, 20], evals=[{"chrF": v} for v in values]
+    )
+    fig = plot_history(h, metrics=("chrF",))
+    ax = fig.axes[1]
+    low, high = ax.get_ylim()
+    assert low == 0.0 and top < high <= 1.1 * top, (low, high)
+    assert ax.get_yticks()[-1] == pytest.approx(top)
+
+
+def test_plot_history_leaves_other_metrics_to_matplotlib():
+    h = History(
+        steps=[10, 20],
+        loss=[1.0, 0.5],
+        lr=[0.1, 0.0],
+        eval_steps=[10, 20],
+        evals=[{"perplexity": v} for v in (250.0, 120.0)],
+    )
+    low, high = plot_history(h, metrics=("perplexity",)).axes[1].get_ylim()
+    assert low <= 120.0 and high >= 250.0 and high < 1000.0
+
+
 def test_plot_history_compares_runs_with_one_line_each():
     runs = {"gru": _history(), "attention": _history(0.5)}
     fig = plot_history(runs, metrics=("exact_match", "token_accuracy"), title="two runs")
