@@ -50,7 +50,7 @@ def pytest_configure(config):
 # scheduler can start the longest first. Only the order matters: within a factor of two is good enough.
 # tests/test_scheduling.py checks that every key still names a lesson or a test.
 EXPECTED_SECONDS = {
-    "notebooks/01_toy_reversal.ipynb": 200,
+    "notebooks/01_toy_reversal.ipynb": 150,
     "notebooks/02_batched_gru.ipynb": 70,
     "notebooks/03_teacher_forcing.ipynb": 100,
     "notebooks/04_attention.ipynb": 250,

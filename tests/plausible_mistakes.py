@@ -59,10 +59,12 @@ MISTAKES: dict[str, dict[str, list[Mistake]]] = {
             M(
                 "scores the copy model on its training pairs",
                 ("evaluate(copy_model, copy_test)", "evaluate(copy_model, copy_train)"),
+                after_solution=True,  # the training before it is the solution's own
             ),
             M(
                 "scores the reversal model on the copy pairs",
                 ("evaluate(copy_model, copy_test)", "evaluate(model, copy_test)"),
+                after_solution=True,
             ),
         ],
     },
