@@ -5,8 +5,9 @@ was never tried is a promise nobody checked. This test builds an environment wit
 `requires-python` allows and every dependency at the floor pyproject.toml names, then runs there:
 - the helpers' own unit tests (every test file that needs nothing but the package, pytest and hypothesis);
 - lesson 05 from top to bottom in a kernel of that environment, plots and widgets included;
-- every lesson's opening cells up to its first training step, comparing the outputs nbval checks
-  (`# NBVAL_CHECK_OUTPUT`: data samples, vocabularies, dates rendered by babel) with the committed ones.
+- every other lesson's opening cells up to its first training step, comparing the outputs nbval checks
+  (`# NBVAL_CHECK_OUTPUT`: data samples, vocabularies, dates rendered by babel) with the committed ones; these
+  run in one kernel, one lesson after another, each after `%reset -f`.
 
 The environment is large (torch's Linux wheels on PyPI come with CUDA libraries: about 5 GB, 3-8 minutes
 to build the first time), so it is built once into ~/.cache/seq2seq-course/ and reused for as long as the
@@ -15,6 +16,7 @@ floors and the test tools below stay the same. SEQ2SEQ_FLOORS_TEST=0 turns the t
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 import os
@@ -211,30 +213,45 @@ def test_the_lowest_allowed_versions_run_the_helpers_tests_and_the_lessons(tmp_p
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     kernel = kernelspec(python, tmp_path / "jupyter")
     lessons = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
-    problems = []
+    # FULL_LESSON top to bottom in a kernel of its own; the other lessons' checked openings one after another in
+    # one more kernel, each after `%reset -f` (the names of the lesson before are gone; the modules stay
+    # imported, which spares a kernel start and torch's import per lesson)
+    runs = [[(path, nbformat.read(path, as_version=4), None)] for path in lessons if path.name == FULL_LESSON]
+    openings = []
     for path in lessons:
         committed = nbformat.read(path, as_version=4)
-        keep = None if path.name == FULL_LESSON else checked_prefix(committed)
-        if keep == []:
-            continue
-        nb = nbformat.read(path, as_version=4)
-        if keep is not None:
-            nb.cells = [nb.cells[i] for i in keep]
+        keep = checked_prefix(committed) if path.name != FULL_LESSON else []
+        if keep:
+            openings.append((path, committed, keep))
+    runs.append(openings)
+    problems = []
+    for run_lessons in runs:
+        nb = nbformat.v4.new_notebook(metadata=run_lessons[0][1].metadata)
+        spans = []
+        for path, committed, keep in run_lessons:
+            indices = range(len(committed.cells)) if keep is None else keep
+            nb.cells.append(nbformat.v4.new_code_cell("%reset -f"))
+            spans.append((path, committed, indices, len(nb.cells)))
+            nb.cells += [copy.deepcopy(committed.cells[i]) for i in indices]
         NotebookClient(
-            nb, timeout=600, kernel_name=kernel, resources={"metadata": {"path": str(path.parent)}}, allow_errors=True
+            nb,
+            timeout=600,
+            kernel_name=kernel,
+            resources={"metadata": {"path": str(ROOT / "notebooks")}},
+            allow_errors=True,
         ).execute()
-        indices = range(len(committed.cells)) if keep is None else keep
-        for ran, i in zip(nb.cells, indices):
-            if ran.cell_type != "code":
-                continue
-            errors = [f"{o['ename']}: {o['evalue'][:200]}" for o in ran.outputs if o["output_type"] == "error"]
-            if errors:
-                problems.append(f"{path.name} cell {i}: {errors[0]}")
-            elif "NBVAL_CHECK_OUTPUT" in ran.source and text_outputs(ran) != text_outputs(committed.cells[i]):
-                problems.append(
-                    f"{path.name} cell {i} prints other output at the floors:\n"
-                    f"{text_outputs(ran)[:600]}\nexpected:\n{text_outputs(committed.cells[i])[:600]}"
-                )
+        for path, committed, indices, first in spans:
+            for ran, i in zip(nb.cells[first:], indices):
+                if ran.cell_type != "code":
+                    continue
+                errors = [f"{o['ename']}: {o['evalue'][:200]}" for o in ran.outputs if o["output_type"] == "error"]
+                if errors:
+                    problems.append(f"{path.name} cell {i}: {errors[0]}")
+                elif "NBVAL_CHECK_OUTPUT" in ran.source and text_outputs(ran) != text_outputs(committed.cells[i]):
+                    problems.append(
+                        f"{path.name} cell {i} prints other output at the floors:\n"
+                        f"{text_outputs(ran)[:600]}\nexpected:\n{text_outputs(committed.cells[i])[:600]}"
+                    )
     assert not problems, "\n".join(problems)
     print(
         f"\nfloors {floors()} on Python {floor_python()[0]}: environment ready in {built:.0f} s; helpers' tests: "
