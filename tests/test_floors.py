@@ -144,7 +144,16 @@ def kernelspec(python: Path, home: Path) -> str:
     (spec / "kernel.json").write_text(
         json.dumps(
             {
-                "argv": [str(python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                # history in memory, as nbclient asks of its own python3 kernels: not the user's
+                # ~/.ipython history database, which kernels of tests running side by side would share
+                "argv": [
+                    str(python),
+                    "-m",
+                    "ipykernel_launcher",
+                    "-f",
+                    "{connection_file}",
+                    "--HistoryManager.hist_file=:memory:",
+                ],
                 "env": {"PYTHONPATH": str(ROOT)},  # this checkout's helpers (see checkout_env)
                 "display_name": "floors",
                 "language": "python",

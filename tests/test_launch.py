@@ -224,7 +224,16 @@ def kernelspec(venv_python: Path, home: Path, name: str) -> None:
     (spec / "kernel.json").write_text(
         json.dumps(
             {
-                "argv": [str(venv_python), "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+                # history in memory, as nbclient asks of its own python3 kernels: not the user's
+                # ~/.ipython history database, which kernels of tests running side by side would share
+                "argv": [
+                    str(venv_python),
+                    "-m",
+                    "ipykernel_launcher",
+                    "-f",
+                    "{connection_file}",
+                    "--HistoryManager.hist_file=:memory:",
+                ],
                 "display_name": name,
                 "language": "python",
             }
