@@ -114,7 +114,8 @@ def plot_history(
 
     The loss is drawn faintly as logged, with its running mean over ``smooth`` logged values on top (default:
     a twentieth of the run; ``smooth=1`` draws the raw curve alone). Metrics keep their full range (0-1 for
-    fractions, 0-100 for scores such as BLEU and chrF), and points at the top are not cut by the frame. Returns the matplotlib figure. Lesson 01 §5 draws the first one.
+    fractions, 0-100 for scores such as BLEU and chrF), and points at the top are not cut by the frame. Returns
+    the matplotlib figure. Lesson 01 §5 draws the first one.
     """
     runs = _check_histories(histories)
     metrics = _names(metrics)

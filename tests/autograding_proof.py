@@ -22,8 +22,9 @@ A replay runs the exercise's solution cells again, training included. A mistake 
 plausible_mistakes.py (it changes only trailing `name = ...` statements of the last solution cell, such as the
 line that scores the model the cell trained; `print` calls may follow) is replayed from the solution's own
 state instead: the names those statements bound are put back as they were before the exercise, and only the
-mistake's changed statements (and the prints after them) run. The statements before them are the same code on the same state, so running them again could
-only repeat the same work; `trailing_change` checks that shape and refuses anything else.
+mistake's changed statements (and the prints after them) run. The statements before them are the same code on
+the same state, so running them again could only repeat the same work; `trailing_change` checks that shape and
+refuses anything else.
 
 `make test` turns this on (tests/conftest.py registers the plugin); plain `pytest --nbval notebooks/` does not.
 The same `Prover` also drives a plain kernel (`prove_checks`), which the fast tests use on tiny notebooks.

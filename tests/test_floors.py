@@ -225,16 +225,15 @@ def test_the_lowest_allowed_versions_run_the_helpers_tests_and_the_lessons(tmp_p
     # FULL_LESSON top to bottom in a kernel of its own; the other lessons' checked openings one after another in
     # one more kernel, each after `%reset -f` (the names of the lesson before are gone; the modules stay
     # imported, which spares a kernel start and torch's import per lesson)
-    runs = [[(path, nbformat.read(path, as_version=4), None)] for path in lessons if path.name == FULL_LESSON]
-    openings = []
+    full, openings = [], []
     for path in lessons:
         committed = nbformat.read(path, as_version=4)
-        keep = checked_prefix(committed) if path.name != FULL_LESSON else []
-        if keep:
+        if path.name == FULL_LESSON:
+            full.append((path, committed, None))  # None: every cell
+        elif keep := checked_prefix(committed):
             openings.append((path, committed, keep))
-    runs.append(openings)
     problems = []
-    for run_lessons in runs:
+    for run_lessons in (run for run in (full, openings) if run):
         nb = nbformat.v4.new_notebook(metadata=run_lessons[0][1].metadata)
         spans = []
         for path, committed, keep in run_lessons:

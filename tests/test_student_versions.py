@@ -414,10 +414,8 @@ def test_every_plausible_mistake_fits_its_lesson():
                 changed = with_mistake(lesson, m, grade_id)
                 assert changed.cells != lesson.cells, f"{name} {grade_id} {m.label!r} changes nothing"
                 if m.after_solution:  # raises unless the change is to the cell's trailing bindings
-                    cell = next(c for c in lesson.cells if nbgrader_meta(c).get("grade_id") == grade_id)
-                    trailing_change(
-                        cell.source, with_mistake(lesson, m, grade_id).cells[lesson.cells.index(cell)].source, grade_id
-                    )
+                    j = next(j for j, c in enumerate(lesson.cells) if nbgrader_meta(c).get("grade_id") == grade_id)
+                    trailing_change(lesson.cells[j].source, changed.cells[j].source, grade_id)
 
 
 def test_every_autograded_exercise_has_plausible_mistakes():
