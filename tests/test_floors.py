@@ -29,6 +29,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from kernels import write_kernelspec
 from packaging.version import Version
 
 if sys.version_info >= (3, 11):
@@ -138,32 +139,6 @@ def installed(python: Path) -> dict[str, str]:
     return found
 
 
-def kernelspec(python: Path, home: Path) -> str:
-    spec = home / "kernels" / "floors"
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(
-        json.dumps(
-            {
-                # history in memory, as nbclient asks of its own python3 kernels: not the user's
-                # ~/.ipython history database, which kernels of tests running side by side would share
-                "argv": [
-                    str(python),
-                    "-m",
-                    "ipykernel_launcher",
-                    "-f",
-                    "{connection_file}",
-                    "--HistoryManager.hist_file=:memory:",
-                ],
-                "env": {"PYTHONPATH": str(ROOT)},  # this checkout's helpers (see checkout_env)
-                "display_name": "floors",
-                "language": "python",
-            }
-        ),
-        encoding="utf-8",
-    )
-    return "floors"
-
-
 def checked_prefix(nb) -> list[int]:
     """Indices of the code cells before the lesson's first training step, if any of them is output-checked."""
     cells = []
@@ -220,7 +195,9 @@ def test_the_lowest_allowed_versions_run_the_helpers_tests_and_the_lessons(tmp_p
     summary = run.stdout.strip().splitlines()[-1]
 
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
-    kernel = kernelspec(python, tmp_path / "jupyter")
+    kernel = write_kernelspec(
+        python, tmp_path / "jupyter", "floors", env={"PYTHONPATH": str(ROOT)}
+    )  # this checkout's helpers (see checkout_env)
     lessons = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     # FULL_LESSON top to bottom in a kernel of its own; the other lessons' checked openings one after another in
     # one more kernel, each after `%reset -f` (the names of the lesson before are gone; the modules stay

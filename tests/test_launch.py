@@ -35,6 +35,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
+from kernels import write_kernelspec
 from smoke import smoke_notebook
 
 import seq2seq_helpers
@@ -217,31 +218,6 @@ def copy_package(dest: Path) -> Path:
     return dest
 
 
-def kernelspec(venv_python: Path, home: Path, name: str) -> None:
-    """A kernel named `name` that runs in `venv_python`'s environment (found through JUPYTER_PATH)."""
-    spec = home / "kernels" / name
-    spec.mkdir(parents=True)
-    (spec / "kernel.json").write_text(
-        json.dumps(
-            {
-                # history in memory, as nbclient asks of its own python3 kernels: not the user's
-                # ~/.ipython history database, which kernels of tests running side by side would share
-                "argv": [
-                    str(venv_python),
-                    "-m",
-                    "ipykernel_launcher",
-                    "-f",
-                    "{connection_file}",
-                    "--HistoryManager.hist_file=:memory:",
-                ],
-                "display_name": name,
-                "language": "python",
-            }
-        ),
-        encoding="utf-8",
-    )
-
-
 def widget_probe_notebook(html_path: Path):
     cells = [
         "import ipywidgets, sys, torch\nprint(ipywidgets.__version__, sys.version.split()[0], torch.__version__)",
@@ -337,7 +313,7 @@ def widgets_on_colabs_ipywidgets(python, tmp_path, monkeypatch):
     assert found["torch"].startswith("2.13.0"), f"installing the helpers replaced torch: {found}"
     installed = time.perf_counter() - start
 
-    kernelspec(python, tmp_path / "jupyter", "colab-like")
+    write_kernelspec(python, tmp_path / "jupyter", "colab-like")
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     html_path = tmp_path / "widgets.html"
     nb = widget_probe_notebook(html_path)
