@@ -199,7 +199,7 @@ def micro_benchmarks(sizes: dict, device, log=print) -> list[Paired]:
     slow, fast = paired(beam_single, beam_batched, rounds, round_s, device)
     results.append(
         Paired(
-            f"beam search k={k}, LSTM + additive attention (attn_dim 32, as lessons 04-05), lengths 1-30, untrained",
+            f"beam search k={k}, LSTM + additive attention (attn_dim 32, as lesson 05), lengths 1-30, untrained",
             "sequences/s",
             "per-sequence loop",
             f"batch {sizes['beam_batch']}",
