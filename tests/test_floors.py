@@ -195,9 +195,8 @@ def test_the_lowest_allowed_versions_run_the_helpers_tests_and_the_lessons(tmp_p
     summary = run.stdout.strip().splitlines()[-1]
 
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
-    kernel = write_kernelspec(
-        python, tmp_path / "jupyter", "floors", env={"PYTHONPATH": str(ROOT)}
-    )  # this checkout's helpers (see checkout_env)
+    checkout = {"PYTHONPATH": str(ROOT)}  # this checkout's helpers (see checkout_env)
+    kernel = write_kernelspec(python, tmp_path / "jupyter", "floors", env=checkout)
     lessons = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
     # FULL_LESSON top to bottom in a kernel of its own; the other lessons' checked openings one after another in
     # one more kernel, each after `%reset -f` (the names of the lesson before are gone; the modules stay
