@@ -31,11 +31,18 @@ setup: $(STAMP)
 
 # --no-compile: Python compiles a module the first time it is imported, so the ~150 packages' thousands of
 # modules that are never imported are not compiled (setup measured 33 s instead of 95 s on a busy machine)
-$(STAMP): requirements.txt pyproject.toml
+# binder/overrides.json: JupyterLab saves the widgets' state with the notebook (off by default), so that a lesson
+# saved after a run shows its widgets when reopened instead of "Error displaying widget: model not found"
+# (Binder's postBuild installs the same file).
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings
+
+$(STAMP): requirements.txt pyproject.toml binder/overrides.json
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet --no-compile -r requirements.txt
 	$(LEARNER_MODE)
+	mkdir -p $(LAB_SETTINGS)
+	cp binder/overrides.json $(LAB_SETTINGS)/overrides.json
 	touch $(STAMP)
 
 # Instructors (docs/instructors.md): nbgrader's formgrader, Create Assignment sidebar, Validate button and
@@ -49,8 +56,12 @@ instructor: $(STAMP)
 learner: $(STAMP)
 	$(LEARNER_MODE)
 
+# As root (Docker images, many cloud notebooks) Jupyter refuses to start without --allow-root; it is passed only
+# then, so that a normal user keeps Jupyter's default.
+ALLOW_ROOT = $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab notebooks/
+	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) notebooks/
 
 test: lint
 	$(PY) -m pytest -n auto --nbval-lax --nbval-current-env tests notebooks

@@ -3,8 +3,8 @@
     python scripts/run_notebooks.py notebooks/*.ipynb      (or: make notebooks)
 
 Runs each notebook in a fresh kernel from this environment, in the notebook's folder (as nbval does),
-stores the state of the interactive widgets (so the saved notebook shows them), drops progress bars
-and closed widgets (they would show timings or "model not found"), and records no timings.
+keeps each interactive widget's text form ("▶ Run this cell to use the ...") and no widget state, drops
+progress bars and closed widgets (they would show timings or "model not found"), and records no timings.
 """
 
 from __future__ import annotations
@@ -40,43 +40,49 @@ def _is_progress_bar(model_id: str, state: dict) -> bool:
     return any(state.get(c, {}).get("model_name") in ("FloatProgressModel", "IntProgressModel") for c in children)
 
 
-def tidy_widgets(nb) -> int:
-    """Drop displays of progress bars and of closed widgets; keep only the state the remaining views need.
+FALLBACK_PREFIX = "▶ Run this cell"  # seq2seq_helpers.widgets.LessonWidget's text form
 
-    Finished progress bars would show timings and, once closed, "model not found"; interactive widgets
-    (text boxes, sliders) stay, with their saved state, so the saved lesson still shows them.
+
+def tidy_widgets(nb) -> int:
+    """Leave no widget view in the saved lesson: each interactive widget keeps only its text form.
+
+    A committed widget view draws only where its saved state is trusted (not on GitHub, not on Colab before a
+    run, not in a fresh clone's JupyterLab, which shows the text form instead), and where it draws it has no
+    kernel behind it: moving a slider changes nothing. So the saved lesson keeps each course widget's text
+    form, "▶ Run this cell to use the ...", which every renderer shows, and no widget state. Progress bars
+    (they would show timings), closed widgets and the empty displays that closed progress bars leave
+    (``seq2seq_helpers.training.progress_bar``) are dropped. A widget whose text form is not the course's
+    fallback (a raw ``VBox(children=...`` repr) is refused: build it with ``seq2seq_helpers.widgets``.
     Returns the number of outputs dropped.
     """
     container = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json")
     state = container.get("state", {}) if container else {}
-    dropped, roots = 0, set()
-    for cell in nb.cells:
+    dropped = 0
+    for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
         kept = []
         for out in cell.get("outputs", []):
-            view = out.get("data", {}).get(WIDGET_VIEW)
+            data = out.get("data", {})
+            if out.get("output_type") == "display_data" and data == {"text/plain": ""}:
+                dropped += 1  # a closed progress bar's display
+                continue
+            view = data.get(WIDGET_VIEW)
             if view is not None:
                 model_id = view.get("model_id")
                 if model_id not in state or _is_progress_bar(model_id, state):
                     dropped += 1
                     continue
-                roots.add(model_id)
+                text = "".join(data.get("text/plain", ""))
+                if not text.startswith(FALLBACK_PREFIX):
+                    raise ValueError(
+                        f"cell {index} shows a widget whose text form is {text[:60]!r}: build it with "
+                        "seq2seq_helpers.widgets (a LessonWidget), so that a saved lesson tells the learner to run it"
+                    )
+                del data[WIDGET_VIEW]
             kept.append(out)
         cell.outputs = kept
-    # keep the widgets reachable from a remaining view (children, layouts, styles), nothing else
-    needed, todo = set(), list(roots)
-    while todo:
-        model_id = todo.pop()
-        if model_id in needed or model_id not in state:
-            continue
-        needed.add(model_id)
-        todo.extend(_refs(state[model_id].get("state", {})))
-    if container is not None:
-        if needed:
-            container["state"] = {k: v for k, v in state.items() if k in needed}
-        else:
-            del nb.metadata["widgets"]
+    nb.metadata.pop("widgets", None)
     return dropped
 
 

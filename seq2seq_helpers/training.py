@@ -19,6 +19,56 @@ from tqdm.auto import tqdm
 from . import _validate
 from .data import PAD, SOS, collate_pairs
 
+# ------------------------------------------------------------------------------------------------ progress
+
+
+def _transient_notebook_bar_class():
+    """tqdm's notebook bar, changed so that closing a ``leave=False`` bar also removes it from the cell's output.
+
+    tqdm closes such a bar's widget but leaves the output pointing at it; JupyterLab saves no state for a
+    closed widget, so after saving and reopening the cell shows "Error displaying widget: model not found".
+    This bar shows itself through a display handle and, once closed, replaces that display with an empty one.
+    """
+    from tqdm.notebook import tqdm as notebook_tqdm
+
+    class TransientNotebookBar(tqdm):  # tqdm.auto's class: the notebook bar (with its asyncio mix-in)
+        def __init__(self, *args, **kwargs):
+            kwargs["display"] = False  # shown below, through a handle this bar keeps
+            super().__init__(*args, **kwargs)
+            self._handle = None
+            if not self.disable:
+                from IPython.display import display
+
+                self._handle = display(self.container, display_id=True)
+                self.displayed = True
+
+        def close(self):
+            if self.disable:
+                return
+            failed = bool(self.total and self.n < self.total)  # tqdm keeps a failed bar (red) on screen
+            super().close()
+            handle, self._handle = self._handle, None
+            if handle is not None and not self.leave and not failed:
+                handle.update({"text/plain": ""}, raw=True)
+
+    assert issubclass(TransientNotebookBar, notebook_tqdm)
+    return TransientNotebookBar
+
+
+def progress_bar(total=None, desc: str | None = None, *, leave: bool = False, disable: bool = False, **options):
+    """A ``tqdm.auto`` progress bar: a widget in a notebook, text in a terminal (``fit`` and lessons 03-07).
+
+    ``leave=False`` (the default) removes the bar when it closes. In a notebook it also takes the bar's display
+    out of the cell's output, so that a notebook saved after the run never points at a closed widget (which
+    JupyterLab shows as "Error displaying widget: model not found"); tqdm's own ``leave=False`` does not.
+    Other ``options`` (``mininterval``, ``unit``, ...) go to tqdm as they are.
+    """
+    from tqdm.notebook import tqdm as notebook_tqdm
+
+    cls = _transient_notebook_bar_class() if not leave and issubclass(tqdm, notebook_tqdm) else tqdm
+    return cls(total=total, desc=desc, leave=leave, disable=disable, **options)
+
+
 # ------------------------------------------------------------------------------------------------ loss
 
 
@@ -264,7 +314,7 @@ def fit(
 
     history = History()
     stream = _batch_stream(batches)
-    bar = outer_bar or tqdm(total=steps, desc=desc, disable=not progress, leave=False, mininterval=0.5)
+    bar = outer_bar or progress_bar(steps, desc, disable=not progress, mininterval=0.5)
     running, start = None, time.perf_counter()
     try:
         for step in range(1, steps + 1):

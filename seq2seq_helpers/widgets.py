@@ -2,6 +2,10 @@
 
 Only widgets and calls that exist in both ipywidgets 7.7 (what Colab ships) and 8 (JupyterLab 4) are
 used: ``Text``, ``HTML``, ``VBox``, ``Layout`` and ``observe(..., names="value")``.
+
+Every front-end is a :class:`LessonWidget`: a ``VBox`` whose plain-text form (what a notebook shows where no
+live kernel draws the widget: GitHub, Colab before a run, a notebook that is not trusted, the committed lessons)
+tells the learner to run the cell, instead of ipywidgets' ``VBox(children=(HBox(...`` repr.
 """
 
 from __future__ import annotations
@@ -13,6 +17,26 @@ import ipywidgets as widgets
 
 from . import _validate
 
+# ipywidgets cuts a widget's text/plain at 110 characters; every fallback line stays below that
+_FALLBACK_LIMIT = 110
+
+
+class LessonWidget(widgets.VBox):
+    """A lesson's interactive widget: a ``VBox`` whose text form says what it is and that it needs a run.
+
+    ``name`` says what the widget is ("attention browser"); ``repr(widget)`` (the notebook's text/plain
+    fallback) reads "▶ Run this cell to use the attention browser (an interactive widget: it needs a running
+    kernel)". Built by every front-end in this module.
+    """
+
+    def __init__(self, children, name: str, **kwargs):
+        super().__init__(children, **kwargs)
+        self.lesson_name = name
+
+    def __repr__(self) -> str:
+        text = f"▶ Run this cell to use the {self.lesson_name} (an interactive widget: it needs a running kernel)"
+        return text if len(text) <= _FALLBACK_LIMIT else f"▶ Run this cell to use the {self.lesson_name}"
+
 
 def text_to_text_demo(
     transform: Callable[[str], str],
@@ -20,7 +44,7 @@ def text_to_text_demo(
     value: str = "",
     placeholder: str = "type here",
     label: str = "model output",
-) -> widgets.VBox:
+) -> LessonWidget:
     """A text box and the model's answer below it, updated as the learner types.
 
     ``transform(text) -> str`` is any function, e.g. one that encodes, decodes greedily and detokenizes.
@@ -53,12 +77,12 @@ def text_to_text_demo(
 
     box.observe(lambda change: show(change["new"]), names="value")
     show(value)
-    demo = widgets.VBox([box, answer])
+    demo = LessonWidget([box, answer], "try-it-yourself box")
     demo.show = show  # lets a test (or a curious learner) drive the widget without a browser
     return demo
 
 
-def schedule_explorer(total_steps: int = 1000, min_ratio: float = 0.0) -> widgets.VBox:
+def schedule_explorer(total_steps: int = 1000, min_ratio: float = 0.0) -> LessonWidget:
     """Explore teacher-forcing schedules: pick a kind and a floor, see the ratio over training.
 
     Uses ``Dropdown``, ``FloatSlider``, ``HTML`` and ``Output``, which behave the same in ipywidgets 7.7
@@ -105,7 +129,7 @@ def schedule_explorer(total_steps: int = 1000, min_ratio: float = 0.0) -> widget
     kind.observe(draw, names="value")
     floor.observe(draw, names="value")
     draw()
-    demo = widgets.VBox([widgets.HBox([kind, floor]), note, out])
+    demo = LessonWidget([widgets.HBox([kind, floor]), note, out], "schedule explorer")
     demo.controls = {"kind": kind, "min_ratio": floor}  # lets a test drive the widget without a browser
     return demo
 
@@ -117,7 +141,7 @@ def _browser_size(src_len: int, out_len: int) -> tuple[float, float]:
     return max(9.0, 0.3 * src_len + 3.5), max(3.2, 0.18 * out_len + 1.4)
 
 
-def attention_browser(examples) -> widgets.VBox:
+def attention_browser(examples) -> LessonWidget:
     """Browse decoded examples and each decoding step's attention weights.
 
     ``examples``: a list of ``(src_tokens, out_tokens, weights [out_len, src_len])``, e.g. built from
@@ -180,12 +204,12 @@ def attention_browser(examples) -> widgets.VBox:
     example.observe(draw, names="value")
     step.observe(draw, names="value")
     draw()
-    demo = widgets.VBox([widgets.HBox([example, step]), note, out])
+    demo = LessonWidget([widgets.HBox([example, step]), note, out], "attention browser")
     demo.controls = {"example": example, "step": step}
     return demo
 
 
-def beam_stepper(history, itos, best=None, title: str = "beam search") -> widgets.VBox:
+def beam_stepper(history, itos, best=None, title: str = "beam search") -> LessonWidget:
     """Step through one beam search: a slider picks the step, the tree shows the search so far and a table
     lists that step's live hypotheses (best first) and the ones that finished. Figure and table keep one
     size from step 0 to the last, so the page does not jump as the slider moves.
@@ -231,7 +255,7 @@ def beam_stepper(history, itos, best=None, title: str = "beam search") -> widget
 
     step.observe(draw, names="value")
     draw()
-    demo = widgets.VBox([step, table, out])
+    demo = LessonWidget([step, table, out], "beam-search stepper")
     demo.controls = {"step": step}
     return demo
 
@@ -244,7 +268,7 @@ def translation_explorer(
     description: str = "input",
     choice_description: str = "locale",
     placeholder: str = "type here",
-) -> widgets.VBox:
+) -> LessonWidget:
     """Type a source, see the model's output, its beam's n-best list with scores, and the attention heatmap.
 
     ``translate(text)`` (or ``translate(text, choice)`` when ``choices`` is given, e.g. a list of locales shown
@@ -342,13 +366,13 @@ def translation_explorer(
         controls["choice"] = dropdown
         top = [dropdown, box]
     show()
-    demo = widgets.VBox([widgets.HBox(top), answer, out])
+    demo = LessonWidget([widgets.HBox(top), answer, out], "try-your-own-input box")
     demo.controls = controls
     demo.show = show  # lets a test (or a curious learner) drive the widget without a browser
     return demo
 
 
-def attention_heads_browser(maps, src_tokens, out_tokens, in_tokens=None) -> widgets.VBox:
+def attention_heads_browser(maps, src_tokens, out_tokens, in_tokens=None) -> LessonWidget:
     """Pick an attention (encoder self-attention, decoder self-attention, cross-attention), a layer and a head,
     and see its heatmap for one example (lesson 08).
 
@@ -410,6 +434,6 @@ def attention_heads_browser(maps, src_tokens, out_tokens, in_tokens=None) -> wid
     for control in (kind, layer, head):
         control.observe(draw, names="value")
     draw()
-    demo = widgets.VBox([widgets.HBox([kind, layer, head]), note, out])
+    demo = LessonWidget([widgets.HBox([kind, layer, head]), note, out], "attention-heads browser")
     demo.controls = {"kind": kind, "layer": layer, "head": head}
     return demo

@@ -18,6 +18,7 @@ missing and it runs as root with apt-get; it is skipped, saying why, only where 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -48,6 +49,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 RUN_TIMEOUT_S = 300  # the smoke notebook takes 10-60 s, the most on a busy 2-core machine
 
 
@@ -111,16 +114,24 @@ def write_lab_settings(settings: Path) -> None:
     )
 
 
-@pytest.fixture
-def jupyterlab(tmp_path):
-    """JupyterLab on a free port with a token, serving the smoke notebook; yields (base url, token, log)."""
+@contextlib.contextmanager
+def serve(tmp_path: Path, notebooks: dict):
+    """JupyterLab on a free port with a token, serving ``notebooks`` ({file name: notebook}) from a fresh folder
+    with fresh Jupyter config, data (so no notebook is trusted yet, as in a fresh clone) and runtime folders;
+    its app settings are .venv's (what `make setup` installs). Yields (base url, token, folder, log path)."""
     work = tmp_path / "course"
     (work / "notebooks").mkdir(parents=True)
-    nbformat.write(smoke_notebook(), work / "notebooks" / NOTEBOOK)
+    for name, nb in notebooks.items():
+        nbformat.write(nb, work / "notebooks" / name)
     write_lab_settings(tmp_path / "settings")
     port, token = free_port(), secrets.token_hex(16)
     log = open(tmp_path / "jupyterlab.log", "w", encoding="utf-8")
-    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp_path / "config"), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"))
+    env = dict(
+        os.environ,
+        JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+        JUPYTER_DATA_DIR=str(tmp_path / "data"),
+        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+    )
     server = subprocess.Popen(
         [
             sys.executable,
@@ -165,6 +176,39 @@ def jupyterlab(tmp_path):
                 except subprocess.TimeoutExpired:
                     server.kill()
         log.close()
+
+
+@pytest.fixture
+def jupyterlab(tmp_path):
+    """JupyterLab serving the smoke notebook; yields (base url, token, folder, log path)."""
+    with serve(tmp_path, {NOTEBOOK: smoke_notebook()}) as served:
+        yield served
+
+
+def shut_down_kernels(base: str, token: str) -> None:
+    """End every session and its kernel, as closing JupyterLab does: what a reopened notebook shows then comes
+    from the saved file alone."""
+    for session in api(base, token, "/api/sessions") or []:
+        api(base, token, f"/api/sessions/{session['id']}", method="DELETE")
+
+
+def open_notebook(page, base: str, token: str, name: str, code_cells: int) -> None:
+    page.goto(f"{base}/lab/tree/notebooks/{name}?token={token}")
+    page.wait_for_selector(".jp-NotebookPanel .jp-CodeCell", timeout=120_000)
+    deadline = time.monotonic() + 120  # on a busy machine JupyterLab renders the cells one by one
+    while len(cell_prompts(page)) < code_cells and time.monotonic() < deadline:
+        time.sleep(0.5)
+    shown = len(cell_prompts(page))
+    assert shown == code_cells, f"{name} did not open: {shown} of {code_cells} code cells rendered"
+
+
+RAW_WIDGET_REPR = re.compile(r"\b(VBox|HBox)\(children=")
+
+
+def widget_problems(page) -> list[str]:
+    """What a learner must never see in an output: a widget's raw repr, or a widget that failed to display."""
+    texts = page.locator(".jp-NotebookPanel .jp-OutputArea-output").all_inner_texts()
+    return [t[:120] for t in texts if RAW_WIDGET_REPR.search(t) or "Error displaying widget" in t]
 
 
 def cell_prompts(page) -> list[str]:
@@ -212,14 +256,8 @@ def test_a_notebook_runs_in_jupyterlab_in_headless_chromium(jupyterlab):
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page_errors: list[str] = []
             page.on("pageerror", lambda err: page_errors.append(str(err)))
-            page.goto(f"{base}/lab/tree/notebooks/{NOTEBOOK}?token={token}")
-            page.wait_for_selector(".jp-NotebookPanel .jp-CodeCell", timeout=120_000)
-            expected = len(smoke_notebook().cells)
-            deadline = time.monotonic() + 120  # on a busy machine JupyterLab renders the cells one by one
-            while len(cell_prompts(page)) < expected and time.monotonic() < deadline:
-                time.sleep(0.5)
-            n_code = len(cell_prompts(page))
-            assert n_code == expected, f"the notebook did not open: {n_code} of {expected} code cells rendered"
+            n_code = len(smoke_notebook().cells)
+            open_notebook(page, base, token, NOTEBOOK, n_code)
             page.screenshot(path=str(ARTIFACTS / "smoke-opened.png"))
 
             # the notebook has no outputs yet, so everything checked below comes from this run
@@ -303,6 +341,19 @@ def test_a_notebook_runs_in_jupyterlab_in_headless_chromium(jupyterlab):
             while saved_path.stat().st_mtime == opened_mtime and time.monotonic() < deadline:
                 time.sleep(0.5)
             assert saved_path.stat().st_mtime != opened_mtime, "the notebook was not saved"
+
+            # reopen it after its kernel has gone (JupyterLab closed and started again): the widget draws from
+            # the state saved with the notebook (binder/overrides.json), and fit's closed progress bar left no
+            # output pointing at a widget that no longer exists ("model not found")
+            shut_down_kernels(base, token)
+            page.reload()
+            open_notebook(page, base, token, NOTEBOOK, n_code)
+            reopened_input = page.locator(".jp-NotebookPanel .widget-text input[type='text']").first
+            expect(reopened_input).to_be_visible(timeout=30_000)
+            time.sleep(2)  # let every output finish rendering
+            page.screenshot(path=str(ARTIFACTS / "smoke-reopened.png"))
+            problems = widget_problems(page)
+            assert not problems, f"after saving and reopening, outputs show: {problems}"
             assert not page_errors or all("ResizeObserver" in e for e in page_errors), page_errors
         finally:
             browser.close()
@@ -311,7 +362,60 @@ def test_a_notebook_runs_in_jupyterlab_in_headless_chromium(jupyterlab):
     saved = json.loads(saved_path.read_text(encoding="utf-8"))
     kinds = [o["output_type"] for c in saved["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
     assert "error" not in kinds
+    state = saved["metadata"].get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    views = [
+        o["data"][WIDGET_VIEW]["model_id"]
+        for c in saved["cells"]
+        for o in c.get("outputs", [])
+        if WIDGET_VIEW in o.get("data", {})
+    ]
+    assert views, "the saved notebook holds no widget view (the demo's output was lost)"
+    missing = [v for v in views if v not in state]
+    assert not missing, f"the saved notebook shows {len(missing)} widget(s) whose state it did not save: {missing}"
     print(
         f"\nbrowser test: the smoke notebook ran in {run_seconds:.0f} s, {time.perf_counter() - start:.0f} s in all; "
         f"widget answered {after!r}; screenshots in {ARTIFACTS.relative_to(ROOT)}/"
     )
+
+
+LESSONS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(os.environ.get("SEQ2SEQ_BROWSER_TEST") == "0", reason="SEQ2SEQ_BROWSER_TEST=0 turns it off")
+def test_committed_lessons_open_in_a_fresh_clone_without_raw_widgets(tmp_path):
+    """Every committed lesson, opened as a learner opens it after cloning (no trust database, no kernel run):
+    no output shows a widget's raw ``VBox(children=...`` repr or "Error displaying widget", and each widget
+    the lesson builds shows its "▶ Run this cell to use the ..." line."""
+    chromium = ensure_chromium()
+    from playwright.sync_api import sync_playwright
+
+    lessons = {path.name: nbformat.read(path, as_version=4) for path in LESSONS}
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with serve(tmp_path, lessons) as (base, token, _work, log), sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 900})
+            for name, nb in lessons.items():
+                expected = sum(
+                    "".join(o.get("data", {}).get("text/plain", "")).startswith("▶ Run this cell")
+                    for c in nb.cells
+                    if c.cell_type == "code"
+                    for o in c.get("outputs", [])
+                )
+                open_notebook(page, base, token, name, sum(c.cell_type == "code" for c in nb.cells))
+                fallback = page.locator(".jp-NotebookPanel .jp-OutputArea-output", has_text="▶ Run this cell to use")
+                deadline = time.monotonic() + 30
+                while fallback.count() < expected and time.monotonic() < deadline:
+                    time.sleep(0.5)
+                problems = widget_problems(page)
+                if problems or fallback.count() != expected:
+                    page.screenshot(path=str(ARTIFACTS / f"lesson-{Path(name).stem}.png"))
+                assert not problems, f"{name} opened in a fresh clone shows: {problems}"
+                assert fallback.count() == expected, (
+                    f"{name}: {fallback.count()} of its {expected} widgets show their 'Run this cell' line"
+                )
+                shut_down_kernels(base, token)  # opening a lesson starts its kernel; nothing here runs in it
+        finally:
+            browser.close()
+            shutil.copy2(log, ARTIFACTS / "jupyterlab-lessons.log")

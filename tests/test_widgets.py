@@ -162,3 +162,54 @@ def test_translation_explorer_rejects_bad_arguments_and_results():
         translation_explorer(_fake_translate, choices=[])
     with pytest.raises(TypeError, match="beam"):
         translation_explorer(lambda text: {"output": text}, value="x")
+
+
+def test_every_front_end_says_run_this_cell_where_no_kernel_draws_it():
+    """The text form (what GitHub, Colab before a run and an untrusted notebook show) is one friendly line that
+    survives ipywidgets' 110-character cut, never the raw ``VBox(children=...`` repr; the widget is still a VBox."""
+    import ipywidgets
+
+    from seq2seq_helpers.widgets import LessonWidget
+
+    demo = text_to_text_demo(lambda text: text[::-1], description="reverse", value="abc")
+    assert isinstance(demo, LessonWidget) and isinstance(demo, ipywidgets.VBox)
+    text = repr(demo)
+    assert text.startswith("▶ Run this cell to use the try-it-yourself box") and len(text) <= 110, text
+    bundle = demo._repr_mimebundle_() if hasattr(demo, "_repr_mimebundle_") else None
+    if bundle is not None:  # ipywidgets 8: this is the notebook's text/plain
+        assert bundle["text/plain"] == text
+
+
+def test_progress_bars_in_a_notebook_leave_no_closed_widget_behind(tmp_path):
+    """In a real kernel: a closed ``leave=False`` bar (fit's) replaces its display with an empty one, so a saved
+    notebook never points at a closed widget; a bar that failed (stopped short) and a ``leave=True`` bar stay."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    cells = [
+        "from seq2seq_helpers.training import progress_bar\n"
+        "with progress_bar(3, 'transient') as bar:\n    for _ in range(3):\n        bar.update()",
+        "bar = progress_bar(5, 'stopped short')\nbar.update(2)\nbar.close()",
+        "with progress_bar(2, 'kept', leave=True) as bar:\n    bar.update(2)",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    view = "application/vnd.jupyter.widget-view+json"
+    transient, failed, kept = ([o.get("data", {}) for o in c.outputs] for c in nb.cells)
+    assert transient == [{"text/plain": ""}], transient
+    assert len(failed) == 1 and view in failed[0], failed
+    assert len(kept) == 1 and view in kept[0], kept
+
+
+def test_progress_bar_outside_a_notebook_is_tqdms_own():
+    import io
+
+    from tqdm.auto import tqdm
+
+    from seq2seq_helpers.training import progress_bar
+
+    stream = io.StringIO()
+    with progress_bar(4, "text", file=stream, mininterval=0) as bar:
+        assert type(bar) is tqdm, type(bar)
+        bar.update(4)
+    assert "text" in stream.getvalue() and "4/4" in stream.getvalue()
