@@ -429,3 +429,61 @@ def test_binder_folder_is_what_mybinder_reads():
     lines = [line.split("#")[0].strip() for line in requirements.splitlines()]
     assert "-e ." in lines, "Binder installs the helpers from the repository root"
     assert any(line.startswith("--extra-index-url https://download.pytorch.org/whl/cpu") for line in lines)
+
+
+@pytest.mark.slow
+def test_make_lab_starts_jupyterlab_even_as_root(tmp_path):
+    """`make lab` as the README gives it: JupyterLab must answer, also where the user is root (Docker images, many
+    cloud notebooks, CI machines like this one), where Jupyter refuses to start without --allow-root."""
+    import socket
+    import urllib.request
+
+    if not (ROOT / ".venv" / ".installed").exists():
+        pytest.skip("no .venv here: `make lab` would build it first (make test builds it)")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = dict(
+        os.environ,
+        JUPYTER_PORT=str(port),
+        JUPYTER_TOKEN="make-lab-test",
+        JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+        JUPYTER_DATA_DIR=str(tmp_path / "data"),
+        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+        BROWSER="true",  # the "browser" Jupyter opens is the `true` command
+    )
+    log = tmp_path / "lab.log"
+    with open(log, "w") as out:
+        lab = subprocess.Popen(["make", "--no-print-directory", "lab"], cwd=ROOT, env=env, stdout=out, stderr=out)
+    try:
+        deadline, answered = time.monotonic() + 120, False
+        while not answered and lab.poll() is None and time.monotonic() < deadline:
+            try:
+                request = urllib.request.Request(
+                    f"http://127.0.0.1:{port}/api/status", headers={"Authorization": "token make-lab-test"}
+                )
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    answered = response.status == 200
+            except OSError:
+                time.sleep(0.5)
+        text = log.read_text(encoding="utf-8", errors="replace")
+        assert answered, f"`make lab` did not start JupyterLab (as uid {os.geteuid()}):\n{text[-2000:]}"
+        if os.geteuid() == 0:
+            assert "--allow-root" in text, "as root, `make lab` should pass --allow-root"
+        else:
+            assert "--allow-root" not in text, "`make lab` should pass --allow-root only as root"
+    finally:
+        if lab.poll() is None:
+            with contextlib.suppress(OSError):
+                urllib.request.urlopen(
+                    urllib.request.Request(
+                        f"http://127.0.0.1:{port}/api/shutdown",
+                        method="POST",
+                        headers={"Authorization": "token make-lab-test"},
+                    ),
+                    timeout=10,
+                )
+            try:
+                lab.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                lab.kill()
