@@ -206,3 +206,84 @@ def test_the_truth_check_catches_a_planted_mismatch(markdown, printed, code, ok)
     nb = fake_lesson(markdown, printed, code)
     problems = unsupported(markdown, Evidence(nb))
     assert (not problems) == ok, problems
+
+
+# ------------------------------------------------------------------------------- one notation for maths
+
+# Equations are written in MathJax ($...$, $$...$$) and code in code font: an inline code span holding an
+# equation (`c_t = Σ_s w_ts k_s`) is code-font pseudo-maths that a learner can neither run nor read as maths.
+MATH_SYMBOLS = "Σ∑∏·√⊙≈≠≤≥→←↦×÷∈∞∂−ᵀ" + "αβγδεζηθλμνπρστφχψω"
+PSEUDO_MATHS = {
+    "a maths symbol": re.compile(f"[{MATH_SYMBOLS}]"),
+    "a subscript (h_t, W_1, PE_{p+k})": re.compile(r"(?<![\w.])[A-Za-z]_(?:\{[^}]*\}|[A-Za-z0-9]{1,2})(?![\w(\[])"),
+    "a superscript (W^Q)": re.compile(r"[A-Za-z0-9)}]\^[A-Za-z0-9{(]"),
+    "a one-letter equation (k = 3)": re.compile(r"^[A-Za-z](?:_\w+)?\s+=\s+(?!=)"),
+    "a formula (log P(y | x), softmax(z / T))": re.compile(
+        r"(?<![\w.])(?:log|exp|tanh|softmax|sin|cos|max|min)\s*(?:[A-Z]\s*)?\((?![^)]*=)"
+    ),
+}
+
+
+def code_spans(markdown: str) -> list[str]:
+    """The inline code spans of a markdown text (a span may wrap onto the next line, never past a paragraph)."""
+    markdown = re.sub(r"```.*?```", " ", markdown, flags=re.S)
+    markdown = re.sub(r"\$\$.*?\$\$", " ", markdown, flags=re.S)
+    spans = []
+    for paragraph in re.split(r"\n\s*\n", markdown):
+        spans += re.findall(r"`([^`]+)`", re.sub(r"\$[^$\n]+\$", " ", paragraph))
+    return spans
+
+
+def pseudo_maths(markdown: str) -> list[str]:
+    """'`span`: why' for every inline code span that reads as an equation rather than as code."""
+    return [
+        f"`{span}`: {why}"
+        for span in code_spans(markdown)
+        for why, pattern in PSEUDO_MATHS.items()
+        if pattern.search(span)
+    ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_equations_are_maths_not_code(path):
+    nb = load(path)
+    problems = [
+        f"markdown cell {i}: {problem}"
+        for i, cell in enumerate(nb["cells"])
+        if cell["cell_type"] == "markdown"
+        for problem in pseudo_maths(cell_source(cell))
+    ]
+    assert not problems, (
+        f"{path.name} writes equations in code font; write them in MathJax ($c_t = \\sum_s w_{{ts}} k_s$) and keep "
+        "code font for code:\n  " + "\n  ".join(problems)
+    )
+
+
+@pytest.mark.parametrize(
+    "markdown, flagged",
+    [
+        # the cases lessons 03-08 had before they moved to MathJax
+        ("the context, `c_t = Σ_s w_ts k_s`.", True),
+        ("a tiny network, `v · tanh(W q_t + U k_s + b)`;", True),
+        ("a tiny network, `v · tanh(W q_t + U\nk_s + b)`;", True),  # a span wrapped onto the next line
+        ("the network `FFN(x) = W_2 ReLU(W_1 x + b_1) + b_2`", True),
+        ("scaled by `√d`", True),
+        ("it stacks `W^Q, W^K, W^V` in one", True),
+        ("with `k = 3`", True),
+        ("the mean `log P(output | source)`", True),
+        ("draw from `softmax(logits / temperature)`", True),
+        ("linear: `max(min_ratio, 1 - step / total_steps)`", True),
+        ("the decoder embeds `<sos>, y_1, y_2, ...`", True),
+        ("`2 × L × B × T × d_model` numbers", True),
+        # real code stays in code font
+        ("call `model.encode(src)` and `nn.Embedding(..., padding_idx=PAD)`", False),
+        ("The sizes: `d_model=64`, and `torch.softmax(scores, dim=-1)`", False),
+        ("`positions(n, d_model)[p + k] == positions(n, d_model)[p] @ R` for every `p`", False),
+        ("the `k` best values of `scores[b, i] + step_log_probs[b, i, v]` over all `(i, v)`", False),
+        ("shapes `[batch, tgt_len, tgt_len]`, `-inf`, `1e-9`, `ja_JP`, `max_len`, marked `^`", False),
+        ('`SequenceTask(vocab, "copy", min_len=3, max_len=5)` and `max(lengths, default=0)`', False),
+        ("in MathJax: $c_t = \\sum_s w_{ts} k_s$ and $$\\sqrt{d}$$", False),
+    ],
+)
+def test_the_notation_check_tells_equations_from_code(markdown, flagged):
+    assert bool(pseudo_maths(markdown)) == flagged, pseudo_maths(markdown)
