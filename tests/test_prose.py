@@ -287,3 +287,72 @@ def test_equations_are_maths_not_code(path):
 )
 def test_the_notation_check_tells_equations_from_code(markdown, flagged):
     assert bool(pseudo_maths(markdown)) == flagged, pseudo_maths(markdown)
+
+
+# ------------------------------------------------------------------------------- seconds are this machine's
+
+# A learner's machine is not the one that made the run (in a browser lesson 08 trained 1.4 times slower than the
+# committed seconds), so prose quotes comparisons as ratios ("1.3x faster"), and seconds only in a sentence that
+# says whose they are. A table's seconds may carry the phrase in the sentence that introduces the table.
+MACHINE = re.compile(r"\bmachine that made (?:this|that|its)(?: latest)? run\b", re.I)
+SPLIT = r"(?<=[.!?])\s+(?!<!--)|\n(?=\s*[-*|#])"
+
+
+def seconds_claims(markdown: str) -> list[str]:
+    """Every sentence (a table with the sentence before it) that quotes seconds without saying whose they are."""
+    markdown = re.sub(r"```.*?```", " ", markdown, flags=re.S)
+    problems, before = [], ""
+    for paragraph in re.split(r"\n\s*\n", markdown):
+        rows = [line for line in paragraph.splitlines() if line.strip()]
+        if rows and all(line.lstrip().startswith("|") for line in rows):
+            units = [before + "\n" + paragraph]  # a table: it and the sentence that introduces it
+        else:
+            units = [s for s in re.split(SPLIT, paragraph) if s.strip()]
+        for unit in units:
+            prose = strip_markup(unit)
+            if PATTERNS["s"].search(prose) and not MACHINE.search(prose):
+                problems.append(" ".join(unit.split())[:160])
+        before = units[-1] if units else before
+    return problems
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_seconds_are_quoted_as_this_runs_machines(path):
+    nb = load(path)
+    problems = [
+        f"markdown cell {i}: {text!r}"
+        for i, cell in enumerate(nb["cells"])
+        if cell["cell_type"] == "markdown"
+        for text in seconds_claims(cell_source(cell))
+    ]
+    assert not problems, (
+        f"{path.name} quotes seconds a learner's machine will not reproduce: quote a ratio the run prints "
+        "('1.3x faster'), or say 'on the machine that made this run' in the sentence:\n  " + "\n  ".join(problems)
+    )
+
+
+def test_the_readme_quotes_seconds_as_a_machines():
+    problems = seconds_claims((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert not problems, "README.md quotes seconds without saying whose:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize(
+    "markdown, ok",
+    [
+        ("Training took 54 s.", False),
+        ("Batched training took 12.5 seconds. It is 38x faster.", False),
+        ("On the machine that made this run, training took 54 s.", True),
+        ("Training took 54 s on the machine that made this run; yours may differ.", True),
+        ("Batched training is 38x faster than one example at a time.", True),
+        ("The machine that made this run is fast. Training took 54 s.", False),  # the phrase is in another sentence
+        ("Run `train(steps=30)` and $t = 5 s$ for a while.", True),  # code and maths are not quoted seconds
+        (
+            "It gave (seconds from the machine that made that run):\n\n| model | time |\n|---|---:|\n| GRU | 9.2 s |",
+            True,
+        ),
+        ("It gave:\n\n| model | time |\n|---|---:|\n| GRU | 9.2 s |", False),
+        ("Trained in 9 s. <!-- not from this run -->", False),  # from another run: still somebody's machine
+    ],
+)
+def test_the_seconds_check_catches_a_planted_timing(markdown, ok):
+    assert (not seconds_claims(markdown)) == ok, seconds_claims(markdown)
