@@ -1,4 +1,5 @@
-"""Self-checks for learners: one call, one line per aspect, each saying what was compared and how far off it is.
+"""Self-checks for learners: one call, one line per aspect, each saying what was compared and how far off it is
+(``check_same``: one line per comparison).
 
     >>> check_mask(padding_mask)
     ✓ returns a tensor on every input
@@ -114,11 +115,13 @@ def _compare_values(actual: torch.Tensor, expected: torch.Tensor, atol: float, r
     max_diff = float(diff.flatten()[worst])
     allowed = atol + rtol * abs(float(e.flatten()[worst]))
     close = bool(torch.where(finite, diff <= atol + rtol * e.abs(), torch.ones_like(finite)).all())
+    if close:
+        return True, f"max |difference| {max_diff:.2g}"
     detail = (
         f"max |difference| {max_diff:.3g} at {_index(worst, a.shape)} "
         f"(got {_fmt(a.flatten()[worst])}, expected {_fmt(e.flatten()[worst])}; allowed {allowed:.2g})"
     )
-    return close, detail
+    return False, detail
 
 
 def _as_tensor_like(report: _Report, actual, expected: torch.Tensor, name: str):
@@ -131,30 +134,27 @@ def _as_tensor_like(report: _Report, actual, expected: torch.Tensor, name: str):
     return None
 
 
-def _check_same_into(
-    report: _Report, actual, expected, name: str, atol: float, rtol: float, compact: bool = False
-) -> bool:
-    """Shape, kind of dtype and values: three lines, or one line when ``compact``."""
+def _dtype(t: torch.Tensor) -> str:
+    return str(t.dtype).removeprefix("torch.")
+
+
+def _check_same_into(report: _Report, actual, expected, name: str, atol: float, rtol: float) -> bool:
+    """Shape, kind of dtype and values in one line: what was compared when all match, else exactly what differs."""
     expected = expected if isinstance(expected, torch.Tensor) else torch.as_tensor(expected)
     actual = _as_tensor_like(report, actual, expected, name)
     if actual is None:
         return False
-    same_shape = _shape(actual) == _shape(expected)
-    if compact and not same_shape:
+    if _shape(actual) != _shape(expected):
         return report.add(False, f"{name}: shape {_shape(actual)}, expected {_shape(expected)}")
-    if not compact and not report.add(
-        same_shape, f"{name}: shape {_shape(actual)}" + ("" if same_shape else f", expected {_shape(expected)}")
-    ):
-        return False
     bool_mismatch = (actual.dtype == torch.bool) != (expected.dtype == torch.bool)
     float_mismatch = actual.is_floating_point() != expected.is_floating_point()
     dtype_ok = not (bool_mismatch or float_mismatch)
-    if not compact or not dtype_ok:
-        report.add(dtype_ok, f"{name}: dtype {actual.dtype}" + ("" if dtype_ok else f", expected {expected.dtype}"))
-    ok, detail = _compare_values(actual, expected, atol, rtol)
-    if compact and ok:
-        return report.add(True, f"{name} ({detail.split(' (')[0]})") and dtype_ok
-    return report.add(ok, f"{name}: values {'match' if ok else 'differ'}: {detail}") and dtype_ok
+    values_ok, detail = _compare_values(actual, expected, atol, rtol)
+    if dtype_ok and values_ok:
+        return report.add(True, f"{name}: shape {_shape(actual)}, {_dtype(actual)}, {detail}")
+    differs = [] if dtype_ok else [f"dtype {actual.dtype}, expected {expected.dtype}"]
+    differs += [] if values_ok else [f"values differ: {detail}"]
+    return report.add(False, f"{name}: " + "; ".join(differs))
 
 
 # ------------------------------------------------------------------------------------------ public checks
@@ -166,12 +166,18 @@ def check_same(
     """Compare your tensor with the expected one: shape, kind of dtype (bool / integer / float) and values
     (lesson 04 §1 compares the notebook's attention with the package's; lesson 05 §3 the hand-written beam).
 
-    Float values may differ by ``atol + rtol * |expected|``; the line says the largest difference and where.
+    Float values may differ by ``atol + rtol * |expected|``. One line per comparison: when everything matches,
+    what was compared and the largest difference; otherwise exactly what differs (the shape; or the dtype and
+    the values, with the largest difference and where).
 
+    >>> check_same(package_context, reference_context, "context")
+    ✓ context: shape [4, 1, 16], float32, max |difference| 3.1e-07
     >>> check_same(my_context, reference_context, "context")
-    ✓ context: shape [4, 1, 16]
-    ✓ context: dtype torch.float32
     ✗ context: values differ: max |difference| 0.31 at [2, 0, 5] (got 0.12, expected 0.43; allowed 5.4e-05)
+    >>> check_same(my_weights, reference_weights, "weights")
+    ✗ weights: shape [4, 7], expected [4, 1, 7]
+    >>> check_same(my_mask.long(), reference_mask, "mask")
+    ✗ mask: dtype torch.int64, expected torch.bool
     """
     _options(strict, atol, rtol, name)
     if not isinstance(expected, torch.Tensor):
@@ -556,7 +562,6 @@ def check_attention(
                 "context = weights @ keys",
                 atol,
                 1e-4,
-                compact=True,
             )
         return report.finish(strict)
     if not callable(weights_or_fn):
@@ -588,9 +593,7 @@ def check_attention(
             w3 = w.reshape(4, 1, -1).double()
             want_ctx = torch.bmm(w3, keys_in.double())  # [batch, 1, key_dim]
             if isinstance(ctx, torch.Tensor) and ctx.numel() == want_ctx.numel():
-                _check_same_into(
-                    report, ctx.reshape(want_ctx.shape), want_ctx, "context = weights @ keys", atol, 1e-4, compact=True
-                )
+                _check_same_into(report, ctx.reshape(want_ctx.shape), want_ctx, "context = weights @ keys", atol, 1e-4)
             else:
                 got = _shape(ctx) if isinstance(ctx, torch.Tensor) else type(ctx).__name__
                 report.add(False, f"context: shape {got}, expected {_shape(want_ctx)}")
@@ -617,6 +620,6 @@ def check_attention(
 
         if reference is not None:
             ref = reference(query, keys_in, mask_in)
-            _check_same_into(report, w, ref[1], "weights match the reference", atol, 1e-4, compact=True)
-            _check_same_into(report, ctx, ref[0], "context matches the reference", atol, 1e-4, compact=True)
+            _check_same_into(report, w, ref[1], "weights match the reference", atol, 1e-4)
+            _check_same_into(report, ctx, ref[0], "context matches the reference", atol, 1e-4)
     return report.finish(strict)

@@ -28,14 +28,43 @@ def global_rng_untouched():
 # ------------------------------------------------------------------------------------------ check_same
 
 
-def test_check_same_passes_equal_tensors(capsys):
+def test_check_same_passes_equal_tensors_in_one_line(capsys):
     assert check_same(torch.ones(2, 3), torch.ones(2, 3), "context") is True
-    out = lines(capsys)
-    assert out == [
-        "✓ context: shape [2, 3]",
-        "✓ context: dtype torch.float32",
-        "✓ context: values match: max |difference| 0 at [0, 0] (got 1, expected 1; allowed 0.00011)",
-    ]
+    assert lines(capsys) == ["✓ context: shape [2, 3], float32, max |difference| 0"]
+    assert check_same(torch.ones(4, 1, 16) + 3e-7, torch.ones(4, 1, 16), "context") is True
+    assert lines(capsys) == ["✓ context: shape [4, 1, 16], float32, max |difference| 3.6e-07"]
+    assert check_same(torch.tensor([[True, False]]), torch.tensor([[True, False]]), "mask") is True
+    assert lines(capsys) == ["✓ mask: shape [1, 2], bool, all 2 entries equal"]
+    assert check_same(torch.zeros(0, 3), torch.zeros(0, 3), "empty") is True
+    assert lines(capsys) == ["✓ empty: shape [0, 3], float32, no entries to compare"]
+
+
+@pytest.mark.parametrize(
+    "actual, expected, line",
+    [
+        (torch.ones(4, 7), torch.ones(4, 1, 7), "✗ x: shape [4, 7], expected [4, 1, 7]"),
+        (
+            torch.ones(3, dtype=torch.long),
+            torch.ones(3, dtype=torch.bool),
+            "✗ x: dtype torch.int64, expected torch.bool",
+        ),
+        (
+            torch.tensor([1.0, 2.5]),
+            torch.tensor([1.0, 2.0]),
+            "✗ x: values differ: max |difference| 0.5 at [1] (got 2.5, expected 2; allowed 0.00021)",
+        ),
+        (
+            torch.tensor([1, 0]),
+            torch.tensor([True, True]),
+            "✗ x: dtype torch.int64, expected torch.bool; values differ: 1 of 2 entries differ, first at [1] "
+            "(got 0, expected True)",
+        ),
+    ],
+    ids=["shape", "dtype", "values", "dtype and values"],
+)
+def test_check_same_says_what_differs_in_one_line(capsys, actual, expected, line):
+    assert check_same(actual, expected, "x") is False
+    assert lines(capsys) == [line]
 
 
 def test_check_same_says_where_and_how_far_off(capsys):

@@ -206,3 +206,153 @@ def test_the_truth_check_catches_a_planted_mismatch(markdown, printed, code, ok)
     nb = fake_lesson(markdown, printed, code)
     problems = unsupported(markdown, Evidence(nb))
     assert (not problems) == ok, problems
+
+
+# ------------------------------------------------------------------------------- one notation for maths
+
+# Equations are written in MathJax ($...$, $$...$$) and code in code font: an inline code span holding an
+# equation (`c_t = Σ_s w_ts k_s`) is code-font pseudo-maths that a learner can neither run nor read as maths.
+MATH_SYMBOLS = "Σ∑∏·√⊙≈≠≤≥→←↦×÷∈∞∂−ᵀ" + "αβγδεζηθλμνπρστφχψω"
+PSEUDO_MATHS = {
+    "a maths symbol": re.compile(f"[{MATH_SYMBOLS}]"),
+    "a subscript (h_t, W_1, PE_{p+k})": re.compile(r"(?<![\w.])[A-Za-z]_(?:\{[^}]*\}|[A-Za-z0-9]{1,2})(?![\w(\[])"),
+    "a superscript (W^Q)": re.compile(r"[A-Za-z0-9)}]\^[A-Za-z0-9{(]"),
+    "a one-letter equation (k = 3)": re.compile(r"^[A-Za-z](?:_\w+)?\s+=\s+(?!=)"),
+    "a formula (log P(y | x), softmax(z / T))": re.compile(
+        r"(?<![\w.])(?:log|exp|tanh|softmax|sin|cos|max|min)\s*(?:[A-Z]\s*)?\((?![^)]*=)"
+    ),
+}
+
+
+def code_spans(markdown: str) -> list[str]:
+    """The inline code spans of a markdown text (a span may wrap onto the next line, never past a paragraph)."""
+    markdown = re.sub(r"```.*?```", " ", markdown, flags=re.S)
+    markdown = re.sub(r"\$\$.*?\$\$", " ", markdown, flags=re.S)
+    spans = []
+    for paragraph in re.split(r"\n\s*\n", markdown):
+        spans += re.findall(r"`([^`]+)`", re.sub(r"\$[^$\n]+\$", " ", paragraph))
+    return spans
+
+
+def pseudo_maths(markdown: str) -> list[str]:
+    """'`span`: why' for every inline code span that reads as an equation rather than as code."""
+    return [
+        f"`{span}`: {why}"
+        for span in code_spans(markdown)
+        for why, pattern in PSEUDO_MATHS.items()
+        if pattern.search(span)
+    ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_equations_are_maths_not_code(path):
+    nb = load(path)
+    problems = [
+        f"markdown cell {i}: {problem}"
+        for i, cell in enumerate(nb["cells"])
+        if cell["cell_type"] == "markdown"
+        for problem in pseudo_maths(cell_source(cell))
+    ]
+    assert not problems, (
+        f"{path.name} writes equations in code font; write them in MathJax ($c_t = \\sum_s w_{{ts}} k_s$) and keep "
+        "code font for code:\n  " + "\n  ".join(problems)
+    )
+
+
+@pytest.mark.parametrize(
+    "markdown, flagged",
+    [
+        # the cases lessons 03-08 had before they moved to MathJax
+        ("the context, `c_t = Σ_s w_ts k_s`.", True),
+        ("a tiny network, `v · tanh(W q_t + U k_s + b)`;", True),
+        ("a tiny network, `v · tanh(W q_t + U\nk_s + b)`;", True),  # a span wrapped onto the next line
+        ("the network `FFN(x) = W_2 ReLU(W_1 x + b_1) + b_2`", True),
+        ("scaled by `√d`", True),
+        ("it stacks `W^Q, W^K, W^V` in one", True),
+        ("with `k = 3`", True),
+        ("the mean `log P(output | source)`", True),
+        ("draw from `softmax(logits / temperature)`", True),
+        ("linear: `max(min_ratio, 1 - step / total_steps)`", True),
+        ("the decoder embeds `<sos>, y_1, y_2, ...`", True),
+        ("`2 × L × B × T × d_model` numbers", True),
+        # real code stays in code font
+        ("call `model.encode(src)` and `nn.Embedding(..., padding_idx=PAD)`", False),
+        ("The sizes: `d_model=64`, and `torch.softmax(scores, dim=-1)`", False),
+        ("`positions(n, d_model)[p + k] == positions(n, d_model)[p] @ R` for every `p`", False),
+        ("the `k` best values of `scores[b, i] + step_log_probs[b, i, v]` over all `(i, v)`", False),
+        ("shapes `[batch, tgt_len, tgt_len]`, `-inf`, `1e-9`, `ja_JP`, `max_len`, marked `^`", False),
+        ('`SequenceTask(vocab, "copy", min_len=3, max_len=5)` and `max(lengths, default=0)`', False),
+        ("in MathJax: $c_t = \\sum_s w_{ts} k_s$ and $$\\sqrt{d}$$", False),
+    ],
+)
+def test_the_notation_check_tells_equations_from_code(markdown, flagged):
+    assert bool(pseudo_maths(markdown)) == flagged, pseudo_maths(markdown)
+
+
+# ------------------------------------------------------------------------------- seconds are this machine's
+
+# A learner's machine is not the one that made the run (in a browser lesson 08 trained 1.4 times slower than the
+# committed seconds), so prose quotes comparisons as ratios ("1.3x faster"), and seconds only in a sentence that
+# says whose they are. A table's seconds may carry the phrase in the sentence that introduces the table.
+MACHINE = re.compile(r"\bmachine that made (?:this|that|its)(?: latest)? run\b", re.I)
+SPLIT = r"(?<=[.!?])\s+(?!<!--)|\n(?=\s*[-*|#])"
+
+
+def seconds_claims(markdown: str) -> list[str]:
+    """Every sentence (a table with the sentence before it) that quotes seconds without saying whose they are."""
+    markdown = re.sub(r"```.*?```", " ", markdown, flags=re.S)
+    problems, before = [], ""
+    for paragraph in re.split(r"\n\s*\n", markdown):
+        rows = [line for line in paragraph.splitlines() if line.strip()]
+        if rows and all(line.lstrip().startswith("|") for line in rows):
+            units = [before + "\n" + paragraph]  # a table: it and the sentence that introduces it
+        else:
+            units = [s for s in re.split(SPLIT, paragraph) if s.strip()]
+        for unit in units:
+            prose = strip_markup(unit)
+            if PATTERNS["s"].search(prose) and not MACHINE.search(prose):
+                problems.append(" ".join(unit.split())[:160])
+        before = units[-1] if units else before
+    return problems
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
+def test_seconds_are_quoted_as_this_runs_machines(path):
+    nb = load(path)
+    problems = [
+        f"markdown cell {i}: {text!r}"
+        for i, cell in enumerate(nb["cells"])
+        if cell["cell_type"] == "markdown"
+        for text in seconds_claims(cell_source(cell))
+    ]
+    assert not problems, (
+        f"{path.name} quotes seconds a learner's machine will not reproduce: quote a ratio the run prints "
+        "('1.3x faster'), or say 'on the machine that made this run' in the sentence:\n  " + "\n  ".join(problems)
+    )
+
+
+def test_the_readme_quotes_seconds_as_a_machines():
+    problems = seconds_claims((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert not problems, "README.md quotes seconds without saying whose:\n  " + "\n  ".join(problems)
+
+
+@pytest.mark.parametrize(
+    "markdown, ok",
+    [
+        ("Training took 54 s.", False),
+        ("Batched training took 12.5 seconds. It is 38x faster.", False),
+        ("On the machine that made this run, training took 54 s.", True),
+        ("Training took 54 s on the machine that made this run; yours may differ.", True),
+        ("Batched training is 38x faster than one example at a time.", True),
+        ("The machine that made this run is fast. Training took 54 s.", False),  # the phrase is in another sentence
+        ("Run `train(steps=30)` and $t = 5 s$ for a while.", True),  # code and maths are not quoted seconds
+        (
+            "It gave (seconds from the machine that made that run):\n\n| model | time |\n|---|---:|\n| GRU | 9.2 s |",
+            True,
+        ),
+        ("It gave:\n\n| model | time |\n|---|---:|\n| GRU | 9.2 s |", False),
+        ("Trained in 9 s. <!-- not from this run -->", False),  # from another run: still somebody's machine
+    ],
+)
+def test_the_seconds_check_catches_a_planted_timing(markdown, ok):
+    assert (not seconds_claims(markdown)) == ok, seconds_claims(markdown)
