@@ -55,8 +55,11 @@ def _transient_notebook_bar_class():
     return TransientNotebookBar
 
 
-def progress_bar(total=None, desc: str | None = None, *, leave: bool = False, disable: bool = False, **options):
-    """A ``tqdm.auto`` progress bar: a widget in a notebook, text in a terminal (``fit`` and lessons 03-07).
+def progress_bar(
+    iterable=None, desc: str | None = None, *, total=None, leave: bool = False, disable: bool = False, **options
+):
+    """A ``tqdm.auto`` progress bar over ``iterable`` (or a manual one of ``total`` steps): a widget in a notebook,
+    text in a terminal (``fit``, lesson 03's runs, lesson 07's sweeps).
 
     ``leave=False`` (the default) removes the bar when it closes. In a notebook it also takes the bar's display
     out of the cell's output, so that a notebook saved after the run never points at a closed widget (which
@@ -66,7 +69,7 @@ def progress_bar(total=None, desc: str | None = None, *, leave: bool = False, di
     from tqdm.notebook import tqdm as notebook_tqdm
 
     cls = _transient_notebook_bar_class() if not leave and issubclass(tqdm, notebook_tqdm) else tqdm
-    return cls(total=total, desc=desc, leave=leave, disable=disable, **options)
+    return cls(iterable, desc=desc, total=total, leave=leave, disable=disable, **options)
 
 
 # ------------------------------------------------------------------------------------------------ loss
@@ -314,7 +317,7 @@ def fit(
 
     history = History()
     stream = _batch_stream(batches)
-    bar = outer_bar or progress_bar(steps, desc, disable=not progress, mininterval=0.5)
+    bar = outer_bar or progress_bar(total=steps, desc=desc, disable=not progress, mininterval=0.5)
     running, start = None, time.perf_counter()
     try:
         for step in range(1, steps + 1):

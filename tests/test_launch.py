@@ -255,7 +255,7 @@ def widget_probe_notebook(html_path: Path):
     # fit's bar (leave=False): once closed, its display is emptied, so no saved output points at a closed widget
     cells.append(
         "from seq2seq_helpers.training import progress_bar\n"
-        "with progress_bar(3, 'transient') as bar:\n"
+        "with progress_bar(total=3, desc='transient') as bar:\n"
         "    for _ in range(3):\n"
         "        bar.update()"
     )

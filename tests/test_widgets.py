@@ -188,9 +188,9 @@ def test_progress_bars_in_a_notebook_leave_no_closed_widget_behind(tmp_path):
 
     cells = [
         "from seq2seq_helpers.training import progress_bar\n"
-        "with progress_bar(3, 'transient') as bar:\n    for _ in range(3):\n        bar.update()",
-        "bar = progress_bar(5, 'stopped short')\nbar.update(2)\nbar.close()",
-        "with progress_bar(2, 'kept', leave=True) as bar:\n    bar.update(2)",
+        "with progress_bar(total=3, desc='transient') as bar:\n    for _ in range(3):\n        bar.update()",
+        "bar = progress_bar(total=5, desc='stopped short')\nbar.update(2)\nbar.close()",
+        "with progress_bar(total=2, desc='kept', leave=True) as bar:\n    bar.update(2)",
     ]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
@@ -209,7 +209,7 @@ def test_progress_bar_outside_a_notebook_is_tqdms_own():
     from seq2seq_helpers.training import progress_bar
 
     stream = io.StringIO()
-    with progress_bar(4, "text", file=stream, mininterval=0) as bar:
-        assert type(bar) is tqdm, type(bar)
-        bar.update(4)
+    bar = progress_bar(range(4), "text", file=stream, mininterval=0)
+    assert type(bar) is tqdm, type(bar)
+    assert list(bar) == [0, 1, 2, 3]  # iterates like tqdm, and closes at the end
     assert "text" in stream.getvalue() and "4/4" in stream.getvalue()
