@@ -5,6 +5,7 @@
 Runs each notebook in a fresh kernel from this environment, in the notebook's folder (as nbval does),
 keeps each interactive widget's text form ("▶ Run this cell to use the ...") and no widget state, drops
 progress bars and closed widgets (they would show timings or "model not found"), and records no timings.
+It names the cells that ran longer than 5 s without showing a progress bar (--no-save: only run and report).
 """
 
 from __future__ import annotations
@@ -86,26 +87,65 @@ def tidy_widgets(nb) -> int:
     return dropped
 
 
-def run(path: Path, timeout: int) -> float:
+SLOW_S = 5.0  # a cell that runs longer than this shows progress (issue 29): a learner should not wait in silence
+
+
+def shows_progress(outputs, state: dict) -> bool:
+    """Whether a cell's outputs (before tidying) held a progress bar: a live one, or the empty display a closed
+    ``seq2seq_helpers.training.progress_bar`` leaves."""
+    for out in outputs:
+        data = out.get("data", {})
+        if out.get("output_type") == "display_data" and data == {"text/plain": ""}:
+            return True
+        view = data.get(WIDGET_VIEW)
+        if view is not None and _is_progress_bar(view.get("model_id"), state):
+            return True
+    return False
+
+
+def run(path: Path, timeout: int, save: bool = True) -> tuple[float, list[str]]:
+    """Execute ``path`` top to bottom (saving it, tidied, unless ``save`` is False). Returns the seconds it took
+    and the cells that ran longer than SLOW_S without showing progress ("cell 29: 17.2 s")."""
     nb = nbformat.read(path, as_version=4)
-    client = notebook_client(nb, path, timeout, store_widget_state=True)
+    started = {}
+    client = notebook_client(
+        nb,
+        path,
+        timeout,
+        store_widget_state=True,
+        on_cell_execute=lambda cell, cell_index: started.__setitem__(cell_index, time.perf_counter()),
+        on_cell_executed=lambda cell, cell_index, execute_reply: started.__setitem__(
+            cell_index, time.perf_counter() - started[cell_index]
+        ),
+    )
     start = time.perf_counter()
     client.execute()
     elapsed = time.perf_counter() - start
-    tidy_widgets(nb)
-    nbformat.validate(nb)
-    nbformat.write(nb, path)
-    return elapsed
+    state = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    silent = [
+        f"cell {index}: {seconds:.1f} s"
+        for index, seconds in sorted(started.items())
+        if seconds > SLOW_S and not shows_progress(nb.cells[index].get("outputs", []), state)
+    ]
+    if save:
+        tidy_widgets(nb)
+        nbformat.validate(nb)
+        nbformat.write(nb, path)
+    return elapsed, silent
 
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("notebooks", nargs="+", type=Path)
     parser.add_argument("--timeout", type=int, default=900, help="seconds per cell")
+    parser.add_argument("--no-save", action="store_true", help="only run and report (slow silent cells); save nothing")
     args = parser.parse_args(argv)
     for path in args.notebooks:
         print(f"running {path} ...", flush=True)
-        print(f"  done in {run(path, args.timeout):.1f} s", flush=True)
+        elapsed, silent = run(path, args.timeout, save=not args.no_save)
+        print(f"  done in {elapsed:.1f} s", flush=True)
+        if silent:
+            print(f"  ran longer than {SLOW_S:.0f} s with no progress bar: {'; '.join(silent)}", flush=True)
     return 0
 
 

@@ -241,3 +241,22 @@ def test_transformer_targets_read_lesson_08s_headlines():
     assert status([lesson_08(0.995, 5.2)]) == (("99.5%", "met"), ("5.2x", "met"))
     assert status([lesson_08(0.98, 2.5)]) == (("98.0%", "missed"), ("2.5x", "missed"))
     assert status([LessonResult("08_transformer", "missing")]) == (("n/a", "n/a"), ("n/a", "n/a"))
+
+
+def test_run_notebooks_names_the_slow_cells_that_show_no_progress(tmp_path, monkeypatch):
+    """A learner should not wait in silence: `make notebooks` names each cell that ran longer than SLOW_S without a
+    progress bar (a live tqdm one, or the empty display a closed progress_bar leaves); --no-save writes nothing."""
+    monkeypatch.setattr(run_notebooks, "SLOW_S", 0.5)
+    path = write_notebook(
+        tmp_path / "01_fake.ipynb",
+        "import time\nfrom seq2seq_helpers.training import progress_bar",
+        "time.sleep(1.0)",  # slow and silent
+        "for _ in progress_bar(range(2), 'waiting'):\n    time.sleep(0.5)",  # slow, with a bar that closes
+        "from tqdm.auto import tqdm\nfor _ in tqdm(range(2)):\n    time.sleep(0.5)",  # slow, with a bar kept
+        "1 + 1",  # fast
+    )
+    before = path.read_text(encoding="utf-8")
+    _, silent = run_notebooks.run(path, timeout=60, save=False)
+    flagged = {s.split(":")[0] for s in silent}  # indices count the markdown cell; cell 1's imports may be slow too
+    assert "cell 2" in flagged and not flagged & {"cell 3", "cell 4", "cell 5"}, silent
+    assert path.read_text(encoding="utf-8") == before, "--no-save must not write the notebook"
