@@ -132,7 +132,7 @@ def series_style(i: int) -> dict:
     return {
         "color": PALETTE[i % len(PALETTE)],
         "marker": MARKERS[i % len(MARKERS)],
-        "markersize": max(3.0, 8.0 - 1.5 * i),
+        "markersize": max(3.0, 7.0 - 1.5 * i),
         "linestyle": LINESTYLES[i % len(LINESTYLES)],
     }
 
