@@ -136,9 +136,32 @@ def schedule_explorer(total_steps: int = 1000, min_ratio: float = 0.0) -> Lesson
 
 def _browser_size(src_len: int, out_len: int) -> tuple[float, float]:
     """The attention browser's figure size in inches for an example of ``src_len`` source and ``out_len`` output
-    tokens: it grows with the example, so that each row and column label keeps about 0.18 inch (a 30-letter
-    string gets a figure about 7 inches tall instead of squeezing 31 rows into 3)."""
-    return max(9.0, 0.3 * src_len + 3.5), max(3.2, 0.18 * out_len + 1.4)
+    tokens: it grows down with the example, so that each row label keeps about 0.18 inch (a 30-letter string
+    gets a figure about 7 inches tall instead of squeezing 31 rows into 3), and keeps within the course's width
+    rule (``plots.MAX_FIGURE_PX``): past that the columns narrow and their labels turn or thin
+    (``plots.token_ticks``)."""
+    from .plots import MAX_FIGURE_IN
+
+    return min(MAX_FIGURE_IN - 0.4, max(9.0, 0.3 * src_len + 3.5)), max(3.2, 0.18 * out_len + 1.4)
+
+
+def _browser_figure(src_tokens, out_tokens, weights, t: int):
+    """The attention browser's picture at step ``t``: the heatmap with the step marked, and that step's weights."""
+    import matplotlib.pyplot as plt
+
+    from .plots import PALETTE, _fit_width, plot_attention, token_ticks
+
+    row = [float(w) for w in list(weights[t])[: len(src_tokens)]]
+    fig, (left, right) = plt.subplots(
+        1, 2, figsize=_browser_size(len(src_tokens), len(out_tokens)), gridspec_kw={"width_ratios": [3, 2]}
+    )
+    plot_attention(weights, src_tokens, out_tokens, ax=left, highlight_step=t, title="all steps")
+    fig.colorbar(left.images[0], ax=left, fraction=0.05, pad=0.02, label="attention weight")
+    right.bar(range(len(row)), row, color=PALETTE[0])
+    token_ticks(right, "x", src_tokens)
+    right.set(ylim=(0, 1), title=f"step {t}: weights over the source")
+    _fit_width(fig)
+    return fig
 
 
 def attention_browser(examples) -> LessonWidget:
@@ -149,8 +172,6 @@ def attention_browser(examples) -> LessonWidget:
     the heatmap marks the step and a bar chart shows that step's weights over the source (lesson 04 §4).
     """
     import matplotlib.pyplot as plt
-
-    from .plots import PALETTE, plot_attention
 
     if isinstance(examples, (str, bytes)) or not hasattr(examples, "__iter__"):
         raise TypeError(f"examples must be a list of (src_tokens, out_tokens, weights), got {type(examples).__name__}")
@@ -190,15 +211,7 @@ def attention_browser(examples) -> LessonWidget:
         )
         with out:
             out.clear_output(wait=True)
-            fig, (left, right) = plt.subplots(
-                1, 2, figsize=_browser_size(len(src_tokens), len(out_tokens)), gridspec_kw={"width_ratios": [3, 2]}
-            )
-            plot_attention(weights, src_tokens, out_tokens, ax=left, highlight_step=t, title="all steps")
-            fig.colorbar(left.images[0], ax=left, fraction=0.05, pad=0.02, label="attention weight")
-            right.bar(range(len(row)), row, color=PALETTE[0])
-            right.set_xticks(range(len(src_tokens)), src_tokens, fontsize=8)
-            right.set(ylim=(0, 1), title=f"step {t}: weights over the source")
-            fig.tight_layout()
+            _browser_figure(src_tokens, out_tokens, weights, t)
             plt.show()
 
     example.observe(draw, names="value")

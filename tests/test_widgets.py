@@ -63,11 +63,13 @@ def test_attention_browser_follows_its_sliders():
 
 
 def test_attention_browser_grows_with_the_example():
+    from seq2seq_helpers.plots import MAX_FIGURE_IN
     from seq2seq_helpers.widgets import _browser_size
 
     small, long = _browser_size(3, 4), _browser_size(30, 31)
     assert small == (9.0, 3.2)  # short examples keep the old size
-    assert long[1] / 31 >= 0.18 and long[0] / 30 >= 0.3  # every row and column keeps its room on 30 letters
+    assert long[1] / 31 >= 0.18  # every row keeps its room on 30 letters
+    assert long[0] <= MAX_FIGURE_IN < 0.3 * 30 + 3.5  # columns narrow instead of passing the width rule
 
 
 def test_attention_browser_needs_examples():
