@@ -298,7 +298,25 @@ def plot_accuracy_by_length(results: Mapping[str, Mapping], metric: str = "exact
     if len(results) > 1:
         _legend_outside(ax)
     _fit_width(fig)
+    _thin_category_labels(ax)
     return fig
+
+
+def _thin_category_labels(ax) -> None:
+    """Leave a label on every k-th tick of a categorical x axis when all of them would run together ("101112..."),
+    k as small as keeps neighbouring labels apart; the ticks themselves all stay."""
+    ticks = ax.get_xticks()
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    if len(ticks) < 2:
+        return
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    widest = max(t.get_window_extent(renderer).width for t in ax.get_xticklabels()) * INLINE_DPI / fig.dpi
+    spacing = _axes_px(ax)[0] / max(1, len(ticks) - 1)
+    every = max(1, math.ceil((widest + 6) / spacing))  # at least 6 px between neighbouring labels
+    if every > 1:
+        ax.set_xticks(ticks, [label if i % every == 0 else "" for i, label in enumerate(labels)])
 
 
 _SEQ2SEQ_CELL_IN = 1.0  # inches per GRU cell of draw_seq2seq when the strings are short

@@ -470,3 +470,25 @@ def test_series_that_coincide_are_told_apart():
     assert len(set(styles)) == 2  # the two loss curves too
     with pytest.raises(ValueError, match="values for 3 x"):
         plot_lines(ax, [1, 2, 5], {"short": [1.0]})
+
+
+@pytest.mark.parametrize("n", [8, 30, 60])
+def test_accuracy_by_length_labels_never_run_together(n):
+    """Lesson 08's 30 lengths were labelled '101112...2930': the labels shown keep apart, and there are still
+    enough of them to read the axis (the first length is always labelled)."""
+    import matplotlib.pyplot as plt
+
+    from seq2seq_helpers.plots import plot_accuracy_by_length
+
+    per_length = {length: {"exact_match": 1.0 - 0.01 * (length % 3)} for length in range(1, n + 1)}
+    fig = plot_accuracy_by_length({"a": per_length, "b": per_length})
+    ax = fig.axes[0]
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    shown = [t for t in ax.get_xticklabels() if t.get_text()]
+    boxes = [t.get_window_extent(renderer) for t in shown]
+    assert shown[0].get_text() == "1"
+    assert len(shown) >= min(n, 8), [t.get_text() for t in shown]
+    for left, right in zip(boxes, boxes[1:]):
+        assert right.x0 - left.x1 >= 2, f"labels touch: {[t.get_text() for t in shown]}"
+    plt.close(fig)
