@@ -3,7 +3,8 @@
 Shared by ``run_notebooks.py`` (which saves what it runs: the committed lessons) and the benchmark
 (``bench/lessons.py``, which only measures), so both run a lesson exactly as nbval does: a fresh kernel of this
 environment's ``python3`` kernelspec, started with the notebook's folder as its working directory, recording
-no cell timings.
+no cell timings, with nbclient's Output widget stand-in kept from writing to the kernel (``widget_registry``:
+it made cells stall until their timeout).
 """
 
 from __future__ import annotations
@@ -11,6 +12,34 @@ from __future__ import annotations
 from pathlib import Path
 
 KERNEL_NAME = "python3"
+
+
+def _quiet_output_widget_class():
+    from nbclient.output_widget import OutputWidget
+
+    class QuietOutputWidget(OutputWidget):
+        """nbclient's stand-in for a front end's Output widget, minus the copy of its outputs it sends back to the
+        kernel on the shell channel.
+
+        That send is the cause of the stalls seen in `make test` (the Colab widget test, 300 s at a time) and in
+        `make notebooks` (lesson 03's schedule explorer, 900 s): nbclient awaits the cell's execute_reply by
+        polling the shell socket, and a send on that same socket from the iopub handler can swallow the
+        socket's wake-up, so the reply, already there, is only read when the cell's timeout fires. Measured
+        with 300 one-line cells that print into an Output widget under CPU load (3 s timeout): 16 and 33 cells
+        stalled for the full timeout with the send, 0 without it. The kernel never needs the copy: the outputs
+        nbclient saves come from this object, as before.
+        """
+
+        def send(self, data=None, metadata=None, buffers=None) -> None:
+            pass
+
+    return QuietOutputWidget
+
+
+def widget_registry() -> dict:
+    """``NotebookClient``'s ``widget_registry`` with the quiet Output widget (see ``_quiet_output_widget_class``):
+    what every nbclient run of the course's scripts and tests passes."""
+    return {"@jupyter-widgets/output": {"OutputModel": _quiet_output_widget_class()}}
 
 
 def notebook_client(nb, path: str | Path, timeout: int | None, **options):
@@ -27,5 +56,6 @@ def notebook_client(nb, path: str | Path, timeout: int | None, **options):
         kernel_name=KERNEL_NAME,
         resources={"metadata": {"path": str(Path(path).parent)}},
         record_timing=False,
+        widget_registry=widget_registry(),
         **options,
     )

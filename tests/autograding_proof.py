@@ -340,8 +340,14 @@ def prove_checks(lesson_path: Path, mistakes: dict[str, list[Mistake]] | None = 
 
     lesson = nbformat.read(lesson_path, as_version=4)
     scratch = nbformat.v4.new_notebook(metadata=lesson.metadata)
+    from kernels import widget_registry
+
     client = NotebookClient(
-        scratch, timeout=900, kernel_name="python3", resources={"metadata": {"path": str(lesson_path.parent)}}
+        scratch,
+        timeout=900,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(lesson_path.parent)}},
+        widget_registry=widget_registry(),  # nbclient's own Output widget stand-in stalls cells (scripts/nbexec.py)
     )
 
     def run(source: str) -> Outcome:

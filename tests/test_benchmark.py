@@ -260,3 +260,40 @@ def test_run_notebooks_names_the_slow_cells_that_show_no_progress(tmp_path, monk
     flagged = {s.split(":")[0] for s in silent}  # indices count the markdown cell; cell 1's imports may be slow too
     assert "cell 2" in flagged and not flagged & {"cell 3", "cell 4", "cell 5"}, silent
     assert path.read_text(encoding="utf-8") == before, "--no-save must not write the notebook"
+
+
+def test_the_output_widget_stand_in_never_writes_to_the_kernels_shell_channel():
+    """nbclient's Output widget stand-in sends each captured output back to the kernel on the shell channel, and
+    that send made cells wait for their full timeout (scripts/nbexec.py says how it was found and measured). The
+    stand-in every course run uses captures the same outputs and sends nothing."""
+    from nbclient.output_widget import OutputWidget
+    from nbexec import widget_registry
+
+    class Shell:
+        sent = 0
+
+        def send(self, msg):
+            Shell.sent += 1
+
+    class KernelClient:
+        shell_channel = Shell()
+        session = type("Session", (), {"msg": staticmethod(lambda *args, **kwargs: {})})()
+
+    class Executor:
+        widget_state = {"c1": {}}
+
+    stand_in = widget_registry()["@jupyter-widgets/output"]["OutputModel"]
+    msg = {
+        "header": {"msg_type": "stream"},
+        "msg_type": "stream",
+        "parent_header": {"msg_id": "m"},
+        "content": {"name": "stdout", "text": "hi\n"},
+    }
+    clear = {"msg_type": "clear_output", "parent_header": {"msg_id": "m"}, "content": {"wait": False}}
+    for cls, expected_sends in ((OutputWidget, 2), (stand_in, 0)):
+        Shell.sent = 0
+        widget = cls("c1", {"outputs": []}, KernelClient(), Executor())
+        widget.output([], msg, None, 0)
+        assert [o["text"] for o in widget.outputs] == ["hi\n"], "the output is captured as before"
+        widget.clear_output([], clear, 0)
+        assert Shell.sent == expected_sends, f"{cls.__name__} sent {Shell.sent} messages to the kernel"

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from kernels import write_kernelspec
+from kernels import widget_registry, write_kernelspec
 from packaging.version import Version
 
 if sys.version_info >= (3, 11):
@@ -223,6 +223,7 @@ def test_the_lowest_allowed_versions_run_the_helpers_tests_and_the_lessons(tmp_p
             kernel_name=kernel,
             resources={"metadata": {"path": str(ROOT / "notebooks")}},
             allow_errors=True,
+            widget_registry=widget_registry(),
         ).execute()
         for path, committed, indices, first in spans:
             for ran, i in zip(nb.cells[first:], indices):

@@ -35,7 +35,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
-from kernels import write_kernelspec
+from kernels import widget_registry, write_kernelspec
 from smoke import smoke_notebook
 
 import seq2seq_helpers
@@ -332,6 +332,7 @@ def widgets_on_colabs_ipywidgets(python, tmp_path, monkeypatch):
         timeout=300,
         kernel_name="colab-like",
         store_widget_state=True,
+        widget_registry=widget_registry(),
         resources={"metadata": {"path": str(tmp_path)}},
     ).execute()
 
