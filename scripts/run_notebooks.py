@@ -52,8 +52,9 @@ def tidy_widgets(nb) -> int:
     kernel behind it: moving a slider changes nothing. So the saved lesson keeps each course widget's text
     form, "▶ Run this cell to use the ...", which every renderer shows, and no widget state. Progress bars
     (they would show timings), closed widgets and the empty displays that closed progress bars leave
-    (``seq2seq_helpers.training.progress_bar``) are dropped. A widget whose text form is not the course's
-    fallback (a raw ``VBox(children=...`` repr) is refused: build it with ``seq2seq_helpers.widgets``.
+    (``seq2seq_helpers.training.progress_bar``) are dropped, and printed text they split is joined again. A
+    widget whose text form is not the course's fallback (a raw ``VBox(children=...`` repr) is refused: build
+    it with ``seq2seq_helpers.widgets``.
     Returns the number of outputs dropped.
     """
     container = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json")
@@ -81,6 +82,10 @@ def tidy_widgets(nb) -> int:
                         "seq2seq_helpers.widgets (a LessonWidget), so that a saved lesson tells the learner to run it"
                     )
                 del data[WIDGET_VIEW]
+            if kept and out.get("output_type") == "stream" and kept[-1].get("output_type") == "stream":
+                if kept[-1].get("name") == out.get("name"):  # text a dropped bar had split: one block again
+                    kept[-1]["text"] = "".join(kept[-1]["text"]) + "".join(out["text"])
+                    continue
             kept.append(out)
         cell.outputs = kept
     nb.metadata.pop("widgets", None)

@@ -162,3 +162,14 @@ def test_lessons_import_each_helper_from_the_module_that_defines_it(notebook):
                     if home != node.module:
                         problems.append(f"cell {i}: {alias.name} lives in {home}, not {node.module}")
     assert not problems, f"{path.name}:\n  " + "\n  ".join(problems)
+
+
+def test_printed_text_is_one_block_per_stream(notebook):
+    """A closed progress bar leaves nothing between two prints of a cell: they show as one block of text, as they
+    would have without the bar (scripts/run_notebooks.py joins what a dropped bar split)."""
+    path, nb = notebook
+    for i, cell in enumerate(code_cells(nb)):
+        outputs = cell.get("outputs", [])
+        for before, after in zip(outputs, outputs[1:]):
+            split = before["output_type"] == after["output_type"] == "stream" and before["name"] == after["name"]
+            assert not split, f"{path.name}: code cell {i} shows its {before['name']} in two blocks (make notebooks)"
