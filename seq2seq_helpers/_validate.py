@@ -19,9 +19,7 @@ from typing import Any
 
 import torch
 
-PAD = 0  # data.PAD; repeated here so that data.py can import this module
-NUM_SPECIAL = 3  # PAD, SOS, EOS
-
+from .tokens import NUM_SPECIAL, PAD, SOS
 
 # --------------------------------------------------------------------------------------------- scalars
 
@@ -402,8 +400,6 @@ def attention_args(module, query, keys, mask, projected_keys) -> None:
 
 def target(model, src: torch.Tensor, tgt) -> torch.Tensor:
     """``forward``'s ``tgt``: target ids ending in EOS, without the SOS the model prepends itself."""
-    from .data import SOS
-
     tgt = token_ids(tgt, "tgt", model.vocab_size)
     if bool((tgt[:, 0] == SOS).all()):
         raise ValueError(

@@ -23,7 +23,7 @@ from typing import Callable
 import torch
 
 from . import _validate
-from .data import PAD
+from .tokens import PAD
 
 __all__ = ["check_same", "check_shape", "check_mask", "check_loss", "check_attention"]
 

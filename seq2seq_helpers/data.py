@@ -21,10 +21,7 @@ from typing import Callable, NamedTuple
 import torch
 
 from . import _validate
-
-PAD, SOS, EOS = 0, 1, 2
-SPECIAL_TOKENS = ("<pad>", "<sos>", "<eos>")
-NUM_SPECIAL = len(SPECIAL_TOKENS)
+from .tokens import EOS, NUM_SPECIAL, PAD, SOS, SPECIAL_TOKENS  # noqa: F401  (lessons import them from here too)
 
 
 class Vocab:

@@ -24,8 +24,8 @@ import torch
 import torch.nn.functional as F
 
 from . import _validate
-from .data import EOS, PAD, SOS
 from .models import shift_right
+from .tokens import EOS, PAD, SOS
 
 __all__ = [
     "Seq2SeqModel",

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 import torch
 
 from . import _validate
-from .data import EOS, PAD
+from .tokens import EOS, PAD
 
 _rows = _validate.id_rows
 

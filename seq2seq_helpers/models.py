@@ -34,7 +34,7 @@ from .attention import (  # noqa: F401  (re-exported: lessons 02-06 import them 
     lengths_to_mask,
     make_attention,
 )
-from .data import EOS, PAD, SOS
+from .tokens import EOS, PAD, SOS
 
 __all__ = [
     "PAD",

@@ -17,7 +17,8 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from . import _validate
-from .data import PAD, SOS, collate_pairs
+from .data import collate_pairs
+from .tokens import PAD, SOS
 
 # ------------------------------------------------------------------------------------------------ progress
 

@@ -32,8 +32,8 @@ from torch import nn
 
 from . import _validate
 from .attention import lengths_to_mask
-from .data import EOS, PAD
 from .models import _Seq2SeqBase, shift_right
+from .tokens import EOS, PAD
 
 __all__ = [
     "scaled_dot_product_attention",

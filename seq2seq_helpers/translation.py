@@ -39,7 +39,8 @@ from typing import NamedTuple
 
 import torch
 
-from .data import EOS, NUM_SPECIAL, PAD, SOS, SPLITS, Splits
+from .data import SPLITS, Splits
+from .tokens import EOS, NUM_SPECIAL, PAD, SOS, UNK  # UNK: the id SubwordVocab gives a character never seen
 
 __all__ = [
     "FIRST_DATE",
@@ -67,7 +68,6 @@ KINDS = ("number", "date")
 MAX_NUMBER = 999_999  # below a million: French and German write every number up to here as one compound
 FIRST_DATE = datetime.date(1900, 1, 1)
 LAST_DATE = datetime.date(2099, 12, 31)
-UNK = 3  # the id SubwordVocab gives a character its training data never had
 
 
 class TranslationPair(NamedTuple):
