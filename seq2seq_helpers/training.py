@@ -40,7 +40,17 @@ def _transient_notebook_bar_class():
             if not self.disable:
                 from IPython.display import display
 
-                self._handle = display(self.container, display_id=True)
+                # the view's own bundle, published with a display id: ipywidgets 7 (Colab) displays a widget
+                # through _ipython_display_, which would publish it without the id this bar updates later
+                bundle = {
+                    "text/plain": repr(self.container),
+                    "application/vnd.jupyter.widget-view+json": {
+                        "version_major": 2,
+                        "version_minor": 0,
+                        "model_id": self.container.model_id,
+                    },
+                }
+                self._handle = display(bundle, raw=True, display_id=True)
                 self.displayed = True
 
         def close(self):

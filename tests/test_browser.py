@@ -64,6 +64,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-quic",
 ]
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook on show (a hidden tab's cells stay in the page)
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 RUN_TIMEOUT_S = (
@@ -210,8 +211,8 @@ def shut_down_kernels(base: str, token: str) -> None:
 
 
 def open_notebook(page, base: str, token: str, name: str, code_cells: int) -> None:
-    page.goto(f"{base}/lab/tree/notebooks/{name}?token={token}")
-    page.wait_for_selector(".jp-NotebookPanel .jp-CodeCell", timeout=120_000)
+    page.goto(f"{base}/lab/tree/notebooks/{name}?reset&token={token}")  # reset: only this notebook open
+    page.wait_for_selector(f"{PANEL} .jp-CodeCell", timeout=120_000)
     deadline = time.monotonic() + 120  # on a busy machine JupyterLab renders the cells one by one
     while len(cell_prompts(page)) < code_cells and time.monotonic() < deadline:
         time.sleep(0.5)
@@ -224,13 +225,13 @@ RAW_WIDGET_REPR = re.compile(r"\b(VBox|HBox)\(children=")
 
 def widget_problems(page) -> list[str]:
     """What a learner must never see in an output: a widget's raw repr, or a widget that failed to display."""
-    texts = page.locator(".jp-NotebookPanel .jp-OutputArea-output").all_inner_texts()
+    texts = page.locator(f"{PANEL} .jp-OutputArea-output").all_inner_texts()
     return [t[:120] for t in texts if RAW_WIDGET_REPR.search(t) or "Error displaying widget" in t]
 
 
 def cell_prompts(page) -> list[str]:
     return page.eval_on_selector_all(
-        ".jp-Notebook .jp-CodeCell .jp-InputArea-prompt", "nodes => nodes.map(n => n.textContent.trim())"
+        f"{PANEL} .jp-CodeCell .jp-InputArea-prompt", "nodes => nodes.map(n => n.textContent.trim())"
     )
 
 
@@ -278,8 +279,8 @@ def test_a_notebook_runs_in_jupyterlab_in_headless_chromium(jupyterlab):
             page.screenshot(path=str(ARTIFACTS / "smoke-opened.png"))
 
             # the notebook has no outputs yet, so everything checked below comes from this run
-            expect(page.locator(".jp-NotebookPanel .jp-RenderedImage")).to_have_count(0, timeout=30_000)
-            page.locator(".jp-NotebookPanel").first.click(position={"x": 5, "y": 5})
+            expect(page.locator(f"{PANEL} .jp-RenderedImage")).to_have_count(0, timeout=30_000)
+            page.locator(PANEL).first.click(position={"x": 5, "y": 5})
 
             page.get_by_role("menuitem", name="Run", exact=True).click()
             page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
@@ -317,7 +318,7 @@ def test_a_notebook_runs_in_jupyterlab_in_headless_chromium(jupyterlab):
             page.screenshot(path=str(ARTIFACTS / "smoke-ran.png"))
 
             # no cell shows an error
-            outputs = page.locator(".jp-NotebookPanel .jp-OutputArea-output")
+            outputs = page.locator(f"{PANEL} .jp-OutputArea-output")
             tracebacks = [t[:300] for t in outputs.all_inner_texts() if "Traceback" in t or re.search(r"\w+Error:", t)]
             assert not tracebacks, f"cells show errors: {tracebacks}"
             numbers = [int(p.strip("[]:")) for p in cell_prompts(page)]
@@ -326,8 +327,7 @@ def test_a_notebook_runs_in_jupyterlab_in_headless_chromium(jupyterlab):
             # widgets render as real controls
             assert page.get_by_text("Error displaying widget").count() == 0, "a widget failed to display"
             text_input = page.locator(
-                ".jp-NotebookPanel .widget-text input[type='text'], "
-                ".jp-NotebookPanel .jupyter-widgets input[type='text']"
+                f"{PANEL} .widget-text input[type='text'], {PANEL} .jupyter-widgets input[type='text']"
             ).first
             expect(text_input).to_be_visible(timeout=30_000)
             assert text_input.evaluate("node => node.tagName") == "INPUT"
@@ -343,7 +343,7 @@ def test_a_notebook_runs_in_jupyterlab_in_headless_chromium(jupyterlab):
             demo.screenshot(path=str(ARTIFACTS / "smoke-widget.png"))
 
             # a plot appears
-            images = page.locator(".jp-NotebookPanel .jp-RenderedImage img")
+            images = page.locator(f"{PANEL} .jp-RenderedImage img")
             assert images.count() >= 1, "no plot image on the page"
             images.first.scroll_into_view_if_needed()
             images.first.screenshot(path=str(ARTIFACTS / "smoke-plot.png"))
@@ -352,7 +352,7 @@ def test_a_notebook_runs_in_jupyterlab_in_headless_chromium(jupyterlab):
             # save, and read what the notebook holds now: no error output anywhere
             saved_path = work / "notebooks" / NOTEBOOK
             opened_mtime = saved_path.stat().st_mtime
-            page.locator(".jp-NotebookPanel .jp-Cell").first.click()
+            page.locator(f"{PANEL} .jp-Cell").first.click()
             page.keyboard.press("Control+s")
             deadline = time.monotonic() + 60
             while saved_path.stat().st_mtime == opened_mtime and time.monotonic() < deadline:
@@ -365,7 +365,7 @@ def test_a_notebook_runs_in_jupyterlab_in_headless_chromium(jupyterlab):
             shut_down_kernels(base, token)
             page.reload()
             open_notebook(page, base, token, NOTEBOOK, n_code)
-            reopened_input = page.locator(".jp-NotebookPanel .widget-text input[type='text']").first
+            reopened_input = page.locator(f"{PANEL} .widget-text input[type='text']").first
             expect(reopened_input).to_be_visible(timeout=30_000)
             time.sleep(2)  # let every output finish rendering
             page.screenshot(path=str(ARTIFACTS / "smoke-reopened.png"))
@@ -421,7 +421,7 @@ def test_committed_lessons_open_in_a_fresh_clone_without_raw_widgets(tmp_path):
                     for o in c.get("outputs", [])
                 )
                 open_notebook(page, base, token, name, sum(c.cell_type == "code" for c in nb.cells))
-                fallback = page.locator(".jp-NotebookPanel .jp-OutputArea-output", has_text="▶ Run this cell to use")
+                fallback = page.locator(f"{PANEL} .jp-OutputArea-output", has_text="▶ Run this cell to use")
                 deadline = time.monotonic() + 30
                 while fallback.count() < expected and time.monotonic() < deadline:
                     time.sleep(0.5)
