@@ -390,7 +390,7 @@ def test_a_notebook_runs_in_jupyterlab_in_headless_chromium(jupyterlab):
     missing = [v for v in views if v not in state]
     assert not missing, f"the saved notebook shows {len(missing)} widget(s) whose state it did not save: {missing}"
     print(
-        f"\nbrowser test: the smoke notebook ran in {run_seconds:.0f} s, {time.perf_counter() - start:.0f} s in all; "
+        f"\nbrowser test: {NOTEBOOK} ran in {run_seconds:.0f} s, {time.perf_counter() - start:.0f} s in all; "
         f"widget answered {after!r}; screenshots in {ARTIFACTS.relative_to(ROOT)}/"
     )
 
