@@ -244,15 +244,19 @@ def pseudo_maths(markdown: str) -> list[str]:
     ]
 
 
+def markdown_problems(path, find) -> list[str]:
+    """'markdown cell i: problem' for every problem ``find(markdown)`` reports in a lesson's markdown cells."""
+    return [
+        f"markdown cell {i}: {problem}"
+        for i, cell in enumerate(load(path)["cells"])
+        if cell["cell_type"] == "markdown"
+        for problem in find(cell_source(cell))
+    ]
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_equations_are_maths_not_code(path):
-    nb = load(path)
-    problems = [
-        f"markdown cell {i}: {problem}"
-        for i, cell in enumerate(nb["cells"])
-        if cell["cell_type"] == "markdown"
-        for problem in pseudo_maths(cell_source(cell))
-    ]
+    problems = markdown_problems(path, pseudo_maths)
     assert not problems, (
         f"{path.name} writes equations in code font; write them in MathJax ($c_t = \\sum_s w_{{ts}} k_s$) and keep "
         "code font for code:\n  " + "\n  ".join(problems)
@@ -318,13 +322,7 @@ def seconds_claims(markdown: str) -> list[str]:
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_seconds_are_quoted_as_this_runs_machines(path):
-    nb = load(path)
-    problems = [
-        f"markdown cell {i}: {text!r}"
-        for i, cell in enumerate(nb["cells"])
-        if cell["cell_type"] == "markdown"
-        for text in seconds_claims(cell_source(cell))
-    ]
+    problems = markdown_problems(path, lambda markdown: [repr(text) for text in seconds_claims(markdown)])
     assert not problems, (
         f"{path.name} quotes seconds a learner's machine will not reproduce: quote a ratio the run prints "
         "('1.3x faster'), or say 'on the machine that made this run' in the sentence:\n  " + "\n  ".join(problems)
