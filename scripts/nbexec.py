@@ -21,13 +21,14 @@ def _quiet_output_widget_class():
         """nbclient's stand-in for a front end's Output widget, minus the copy of its outputs it sends back to the
         kernel on the shell channel.
 
-        That send is the cause of the stalls seen in `make test` (the Colab widget test, 300 s at a time) and in
-        `make notebooks` (lesson 03's schedule explorer, 900 s): nbclient awaits the cell's execute_reply by
-        polling the shell socket, and a send on that same socket from the iopub handler can swallow the
-        socket's wake-up, so the reply, already there, is only read when the cell's timeout fires. Measured
-        with 300 one-line cells that print into an Output widget under CPU load (3 s timeout): 16 and 33 cells
-        stalled for the full timeout with the send, 0 without it. The kernel never needs the copy: the outputs
-        nbclient saves come from this object, as before.
+        That send is one cause of cells that stall until their timeout (lesson 03's schedule explorer, 900 s,
+        under `make notebooks`): nbclient awaits the cell's execute_reply by polling the shell socket, and a send
+        on that same socket from the iopub handler can swallow the socket's wake-up, so the reply, already
+        there, is only read when the cell's timeout fires. Measured with 300 one-line cells that print into an
+        Output widget under CPU load (3 s timeout): 16 and 33 cells stalled for the full timeout with the send,
+        0 without it. It is not the only cause: with this stand-in, the Colab-like test's schedule-explorer cell
+        still stalled once when the browser tests ran beside it (tests/conftest.py still hands that test out
+        early). The kernel never needs the copy: the outputs nbclient saves come from this object, as before.
         """
 
         def send(self, data=None, metadata=None, buffers=None) -> None:
