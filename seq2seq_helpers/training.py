@@ -6,6 +6,7 @@ The loop knows nothing about seq2seq: ``step_fn(model, batch, step)`` returns th
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Iterable
@@ -23,6 +24,7 @@ from .tokens import PAD, SOS
 # ------------------------------------------------------------------------------------------------ progress
 
 
+@functools.cache
 def _transient_notebook_bar_class():
     """tqdm's notebook bar, changed so that closing a ``leave=False`` bar also removes it from the cell's output.
 
@@ -30,7 +32,6 @@ def _transient_notebook_bar_class():
     closed widget, so after saving and reopening the cell shows "Error displaying widget: model not found".
     This bar shows itself through a display handle and, once closed, replaces that display with an empty one.
     """
-    from tqdm.notebook import tqdm as notebook_tqdm
 
     class TransientNotebookBar(tqdm):  # tqdm.auto's class: the notebook bar (with its asyncio mix-in)
         def __init__(self, *args, **kwargs):
@@ -62,7 +63,6 @@ def _transient_notebook_bar_class():
             if handle is not None and not self.leave and not failed:
                 handle.update({"text/plain": ""}, raw=True)
 
-    assert issubclass(TransientNotebookBar, notebook_tqdm)
     return TransientNotebookBar
 
 
@@ -79,6 +79,10 @@ def progress_bar(
     """
     from tqdm.notebook import tqdm as notebook_tqdm
 
+    leave = _validate.boolean(leave, "leave")
+    disable = _validate.boolean(disable, "disable")
+    if desc is not None:
+        _validate.string(desc, "desc", "training", allow_empty=True)
     cls = _transient_notebook_bar_class() if not leave and issubclass(tqdm, notebook_tqdm) else tqdm
     return cls(iterable, desc=desc, total=total, leave=leave, disable=disable, **options)
 

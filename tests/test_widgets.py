@@ -223,3 +223,19 @@ def test_progress_bar_outside_a_notebook_is_tqdms_own():
     assert type(bar) is tqdm, type(bar)
     assert list(bar) == [0, 1, 2, 3]  # iterates like tqdm, and closes at the end
     assert "text" in stream.getvalue() and "4/4" in stream.getvalue()
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"leave": "no"}, TypeError, "leave must be True or False"),
+        ({"disable": 1}, TypeError, "disable must be True or False"),
+        ({"desc": 3}, TypeError, "desc must be a string"),
+    ],
+)
+def test_progress_bar_rejects_flags_that_are_not_flags(kwargs, error, match):
+    """A truthy string is not a flag: leave='no' would keep the bar, so it is refused at the door."""
+    from seq2seq_helpers.training import progress_bar
+
+    with pytest.raises(error, match=match):
+        progress_bar(range(2), **kwargs)
