@@ -125,15 +125,59 @@ class DecoderState(NamedTuple):
 # ---------------------------------------------------------------------------------------- encoders
 
 
-def _encode_packed(module: nn.Module, src: torch.Tensor, src_lengths: torch.Tensor):
-    """Shared body of the encoders (lesson 02 §2): embed, pack, run the RNN, unpack to the input width."""
+def _embed(module: nn.Module, src: torch.Tensor, src_lengths: torch.Tensor):
+    """The encoders' door and first step: check the padded batch, embed it (with dropout when training)."""
     src, src_lengths = _validate.padded_batch(src, src_lengths, module.vocab_size, name="src", need_lengths=True)
     _validate.same_device(module, src, "src")
     embedded = F.dropout(module.embedding(src), module.dropout, module.training)  # [batch, src_len, emb]
+    return embedded, src_lengths
+
+
+def _run_packed(rnn: nn.Module, embedded: torch.Tensor, src_lengths: torch.Tensor):
+    """Lesson 02 §2: pack, run the RNN, unpack to the input width."""
     packed = pack_padded_sequence(embedded, src_lengths.cpu(), batch_first=True, enforce_sorted=False)
-    outputs, hidden = module.rnn(packed)  # hidden: [layers * dirs, batch, hid] (or a pair for an LSTM)
-    outputs, _ = pad_packed_sequence(outputs, batch_first=True, total_length=src.shape[1])  # [batch, src_len, hid*dirs]
-    return outputs, hidden  # padding positions of outputs are exactly 0
+    outputs, hidden = rnn(packed)  # hidden: [layers * dirs, batch, hid] (or a pair for an LSTM)
+    outputs, _ = pad_packed_sequence(outputs, batch_first=True, total_length=embedded.shape[1])
+    return outputs, hidden  # outputs: [batch, src_len, hid * dirs], exactly 0 at padding
+
+
+# A padding step the LSTM skips (issue 30). On a CPU, PyTorch runs an LSTM over a padded batch with one fused
+# kernel (oneDNN), but over a packed batch with a slower step-by-step loop: packing took about half of a
+# BiLSTM + attention model's training step. The fast path keeps the padded batch and makes every padding step a
+# no-op instead: one extra input, 1 at padding and 0 elsewhere, enters the gates with a fixed weight of -BIG for
+# the input gate and +BIG for the forget gate, so at padding i = sigmoid(... - BIG) = 0 and f = 1 exactly in
+# float32, and c' = f * c + i * g = c. The forward direction reads a row's real tokens and then keeps its cell
+# state through the padding; the backward direction meets the padding first and stays at its zero start
+# (h = o * tanh(0) = 0) until the row's last real token. Only the forward direction's final h moved at
+# padding (h = o * tanh(c) with a new o), so it is read from the output at the row's last real token. The
+# learned weights are unchanged (the extra column is a constant, not a parameter), the gradients at padding
+# are exactly 0 (saturated gates), and tests/test_models.py proves outputs, final states and gradients equal to
+# the packed path's to float tolerance. Kept for one layer on the CPU; elsewhere (cuDNN, MPS, stacked layers)
+# packing is used.
+_PADDING_GATE = 1e4
+
+
+def _run_lstm_padded(module: nn.Module, embedded: torch.Tensor, src_lengths: torch.Tensor):
+    """The CPU fast path of :class:`LSTMEncoder` (one layer): the padded batch with padding as a no-op step."""
+    batch, src_len, _ = embedded.shape
+    rnn, hid = module.rnn, module.hid_dim
+    src_lengths = src_lengths.to(embedded.device)
+    real = torch.arange(src_len, device=embedded.device) < src_lengths.unsqueeze(1)  # [batch, src_len]
+    flagged = torch.cat([embedded, (~real).unsqueeze(-1).to(embedded.dtype)], dim=-1)  # [batch, src_len, emb + 1]
+    column = embedded.new_zeros(4 * hid, 1)  # the padding flag's weight into the gates i, f, g, o
+    column[:hid], column[hid : 2 * hid] = -_PADDING_GATE, _PADDING_GATE
+    weights = []
+    for suffix in ("", "_reverse")[: 2 if module.bidirectional else 1]:
+        w_ih, w_hh = getattr(rnn, "weight_ih_l0" + suffix), getattr(rnn, "weight_hh_l0" + suffix)
+        b_ih, b_hh = getattr(rnn, "bias_ih_l0" + suffix), getattr(rnn, "bias_hh_l0" + suffix)
+        weights += [torch.cat([w_ih, column], dim=1), w_hh, b_ih, b_hh]
+    dirs = 2 if module.bidirectional else 1
+    zeros = embedded.new_zeros(dirs, batch, hid)
+    outputs, h, c = torch.lstm(flagged, (zeros, zeros), weights, True, 1, 0.0, module.training, dirs == 2, True)
+    # outputs: [batch, src_len, hid * dirs]; h, c: [dirs, batch, hid]
+    last = outputs[torch.arange(batch, device=outputs.device), src_lengths - 1, :hid]  # [batch, hid]: forward h
+    h = torch.cat([last.unsqueeze(0), h[1:]], dim=0)  # the backward direction's h is already right
+    return outputs * real.unsqueeze(-1), (h, c)  # padding outputs set to exactly 0, as unpacking does
 
 
 class EncoderGRU(nn.Module):
@@ -166,7 +210,8 @@ class EncoderGRU(nn.Module):
 
     def forward(self, src: torch.Tensor, src_lengths: torch.Tensor):
         # src: [batch, src_len], src_lengths: [batch]
-        encoder_outputs, hidden = _encode_packed(self, src, src_lengths)
+        embedded, src_lengths = _embed(self, src, src_lengths)  # [batch, src_len, emb]
+        encoder_outputs, hidden = _run_packed(self.rnn, embedded, src_lengths)
         return encoder_outputs, hidden  # [batch, src_len, hid], [layers, batch, hid]
 
 
@@ -226,7 +271,11 @@ class LSTMEncoder(nn.Module):
 
     def forward(self, src: torch.Tensor, src_lengths: torch.Tensor):
         # src: [batch, src_len], src_lengths: [batch]
-        encoder_outputs, (h, c) = _encode_packed(self, src, src_lengths)
+        embedded, src_lengths = _embed(self, src, src_lengths)  # [batch, src_len, emb]
+        if embedded.device.type == "cpu" and self.num_layers == 1:
+            encoder_outputs, (h, c) = _run_lstm_padded(self, embedded, src_lengths)
+        else:
+            encoder_outputs, (h, c) = _run_packed(self.rnn, embedded, src_lengths)
         # encoder_outputs: [batch, src_len, enc_dim]; h, c: [layers * dirs, batch, hid]
         h, c = self._merge_directions(h), self._merge_directions(c)  # [layers, batch, enc_dim] each
         return encoder_outputs, (h, c)

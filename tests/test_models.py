@@ -191,6 +191,55 @@ def test_lstm_final_state_is_the_unpadded_runs(batch, bidirectional):
         torch.testing.assert_close(c[:, b : b + 1], expected_c, atol=ATOL, rtol=0)
 
 
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("scale", [1.0, 8.0])  # 8: saturated gates and cell states far from 0
+def test_lstm_fast_path_equals_packing(bidirectional, scale):
+    """On the CPU, LSTMEncoder skips packing (padding enters the gates as a no-op step, models.py): outputs,
+    final states and every gradient equal the packed path's, on random lengths from 1 to the batch width."""
+    from seq2seq_helpers.models import _run_lstm_padded, _run_packed
+
+    generator = torch.Generator().manual_seed(3)
+    lengths = torch.randint(1, 13, (24,), generator=generator)
+    lengths[0] = 12  # one full row, so the batch is 12 wide
+    src, _ = pad_sequences([torch.randint(3, VOCAB, (int(n),), generator=generator).tolist() for n in lengths])
+    torch.manual_seed(4)
+    encoder = LSTMEncoder(VOCAB, EMB, HID, bidirectional=bidirectional)
+    with torch.no_grad():
+        for parameter in encoder.rnn.parameters():
+            parameter.mul_(scale)
+    results = []
+    for run in (_run_lstm_padded, lambda module, x, n: _run_packed(module.rnn, x, n)):
+        encoder.zero_grad()
+        embedded = encoder.embedding(src)
+        outputs, (h, c) = run(encoder, embedded, lengths)
+        (outputs.square().sum() + h.sum() + 0.5 * c.sum()).backward()
+        grads = [p.grad.clone() for p in encoder.parameters()]
+        results.append((outputs.detach(), h.detach(), c.detach(), grads))
+    (fast_out, fast_h, fast_c, fast_grads), (out, h, c, grads) = results
+    assert float(c.abs().max()) > (3.0 if scale > 1 else 0.0)  # the large case really has large cell states
+    torch.testing.assert_close(fast_out, out, atol=1e-5, rtol=1e-5)
+    padding = torch.arange(src.shape[1]) >= lengths.unsqueeze(1)  # [batch, src_len]
+    assert bool((fast_out[padding] == 0).all()) and bool((out[padding] == 0).all())  # padding is exactly 0
+    torch.testing.assert_close(fast_h, h, atol=1e-5, rtol=1e-5)
+    torch.testing.assert_close(fast_c, c, atol=1e-5, rtol=1e-5)
+    for fast_grad, grad in zip(fast_grads, grads):
+        torch.testing.assert_close(fast_grad, grad, atol=1e-4, rtol=1e-4)
+
+
+def test_lstm_encoder_takes_the_fast_path_on_the_cpu_and_packs_with_layers(monkeypatch):
+    """The public forward uses the fast path for one layer on the CPU, and packing for stacked layers."""
+    import seq2seq_helpers.models as models
+
+    calls = []
+    for name in ("_run_lstm_padded", "_run_packed"):
+        original = getattr(models, name)
+        monkeypatch.setattr(models, name, lambda *a, _f=original, _n=name: calls.append(_n) or _f(*a))
+    src, lengths = pad_sequences([[3, 4, 5], [6]])
+    LSTMEncoder(VOCAB, EMB, HID)(src, lengths)
+    LSTMEncoder(VOCAB, EMB, HID, num_layers=2)(src, lengths)
+    assert calls == ["_run_lstm_padded", "_run_packed"]
+
+
 def test_gru_final_state_is_the_unpadded_run(batch):
     src, src_lengths, _, _ = batch
     torch.manual_seed(2)

@@ -3,6 +3,7 @@
 Models here are a few parameters each, so every fit() call takes milliseconds.
 """
 
+import copy
 import math
 
 import pytest
@@ -565,3 +566,54 @@ def test_evaluate_rejects_an_empty_list():
 
     with pytest.raises(ValueError, match="at least one"):
         evaluate(_tiny_seq2seq(), [])
+
+
+# ----------------------------------------------------------------------------------------------- adam
+
+
+def test_adam_is_fused_where_torch_allows_and_steps_as_the_default_adam():
+    from seq2seq_helpers.training import adam
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
+    twin = copy.deepcopy(model)
+    fused, default = adam(model.parameters(), lr=0.01), torch.optim.Adam(twin.parameters(), lr=0.01)
+    cpu_fused = tuple(int(part) for part in torch.__version__.split("+")[0].split(".")[:2]) >= (2, 4)
+    assert bool(fused.defaults["fused"]) is cpu_fused  # torch has a fused Adam on the CPU from 2.4
+    start = [p.detach().clone() for p in model.parameters()]
+    x, y = torch.randn(16, 4), torch.randn(16, 3)
+    for _ in range(5):
+        for net, optimizer in ((model, fused), (twin, default)):
+            optimizer.zero_grad()
+            torch.nn.functional.mse_loss(net(x), y).backward()
+            optimizer.step()
+    for p, q, p0 in zip(model.parameters(), twin.parameters(), start):
+        assert not torch.equal(p, p0)  # both trained
+        torch.testing.assert_close(p, q, atol=1e-6, rtol=1e-5)
+
+
+def test_adam_falls_back_when_torch_refuses_fused(monkeypatch):
+    from seq2seq_helpers import training
+
+    real_adam, calls = torch.optim.Adam, []
+
+    def old_torch_adam(params, **options):  # what torch < 2.4 says about fused Adam on the CPU
+        calls.append(options.get("fused"))
+        if options.get("fused"):
+            raise RuntimeError("`fused=True` requires all the params to be floating point Tensors of supported devices")
+        return real_adam(params, **options)
+
+    monkeypatch.setattr(torch.optim, "Adam", old_torch_adam)
+    optimizer = training.adam((p for p in torch.nn.Linear(3, 2).parameters()), lr=0.1)  # a generator, read twice
+    assert calls == [True, None]
+    assert len(optimizer.param_groups[0]["params"]) == 2 and not optimizer.defaults["fused"]
+
+
+def test_adam_keeps_an_explicit_choice_and_reports_bad_settings():
+    from seq2seq_helpers.training import adam
+
+    params = list(torch.nn.Linear(3, 2).parameters())
+    assert not adam(params, lr=0.1, fused=False).defaults["fused"]
+    assert adam(params, lr=0.1, foreach=True).defaults["foreach"] is True
+    with pytest.raises(ValueError, match="learning rate"):
+        adam(params, lr=-1.0)
