@@ -25,6 +25,8 @@ from seq2seq_helpers.compare import (
     compare_table,
 )
 
+FAST = settings(deadline=None, database=None)  # no .hypothesis/ folder in the checkout
+
 # ------------------------------------------------------------------------------- the t distribution, no SciPy
 
 
@@ -279,7 +281,7 @@ def test_one_row_of_items_is_one_run():
 scores = st.lists(st.floats(0, 1), min_size=2, max_size=12)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(FAST, max_examples=40)
 @given(st.data())
 def test_swapping_a_and_b_flips_the_sign_and_keeps_p(data):
     n = data.draw(st.integers(2, 12))
@@ -293,7 +295,7 @@ def test_swapping_a_and_b_flips_the_sign_and_keeps_p(data):
         assert backward.better == forward.better
 
 
-@settings(max_examples=30, deadline=None)
+@settings(FAST, max_examples=30)
 @given(st.lists(st.tuples(st.booleans(), st.booleans()), min_size=2, max_size=60))
 def test_mcnemar_swapped_keeps_p(pairs):
     a, b = [x for x, _ in pairs], [y for _, y in pairs]
@@ -301,7 +303,7 @@ def test_mcnemar_swapped_keeps_p(pairs):
     assert forward.p_value == backward.p_value and 0 < forward.p_value <= 1
 
 
-@settings(max_examples=40, deadline=None)
+@settings(FAST, max_examples=40)
 @given(st.lists(st.floats(-5, 5), min_size=2, max_size=40), st.integers(0, 2**31))
 def test_bootstrap_properties(differences, seed):
     zeros = [0.0] * len(differences)
@@ -317,7 +319,7 @@ def test_bootstrap_properties(differences, seed):
         assert low > 0 or high < 0
 
 
-@settings(max_examples=40, deadline=None)
+@settings(FAST, max_examples=40)
 @given(scores, st.floats(-0.5, 0.5))
 def test_seeds_properties(a, shift):
     b = [x + shift + 0.01 * i for i, x in enumerate(a)]
