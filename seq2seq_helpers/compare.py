@@ -464,7 +464,7 @@ def compare_seeds(
         confidence=confidence,
         p_floor=result.p_floor,
         p_at_most=result.p_at_most,
-        ci_method=" (t interval)" if description.startswith("sign-flip") else "",
+        ci_method=", t interval" if description.startswith("sign-flip") else "",
         higher_is_better=higher_is_better,
         percent=percent,
         notes=tuple(notes),
@@ -611,10 +611,11 @@ def compare_table(
 
     ``scores`` maps each recipe's name (the baseline's too) to what ``compare_seeds`` (``over="seeds"``) or
     ``compare_items`` (``over="items"``) takes; ``options`` are passed on to it. Each line is the paired
-    comparison recipe - baseline. With several recipes, some comparison will look significant by chance alone
-    (5 recipes at the 0.05 level: up to about a 23% chance of at least one false "better"), so with
-    ``adjust=True`` the p-values are adjusted by Holm's method, which keeps the chance of any false "better" in
-    the table below ``alpha``; the intervals are not adjusted. The printed verdict of each line is the
+    comparison recipe - baseline. With several recipes, one may look significant by chance alone (5 recipes,
+    each no better than the baseline, tested at 0.05: up to a 25% chance of at least one false "better", about
+    23% if the tests were independent), so with ``adjust=True`` the p-values are adjusted by Holm's method,
+    which keeps the chance of any false "better" or "worse" in the table at most ``alpha`` whatever the
+    dependence between the tests; the intervals are not adjusted. The printed verdict of each line is the
     returned Comparison's (``print(table[name])`` gives its full wording).
     """
     if not isinstance(scores, Mapping):

@@ -104,6 +104,7 @@ def test_three_seeds_can_never_pass_a_sign_flip_test_and_the_verdict_says_so():
     result = compare_seeds([0.1, 0.2, 0.3], [0.4, 0.5, 0.6], test="sign-flip")
     assert result.p_value == 0.25 and result.p_floor == 0.25 and not result.significant
     assert "with 3 seeds this test can never reach p < 0.05 (its smallest p is 0.25)" in result.verdict
+    assert ", t interval; sign-flip test over 3 seeds, p = 0.25): inside the noise" in str(result)
     six = compare_seeds([0.1] * 6, [0.2, 0.3, 0.4, 0.5, 0.6, 0.7], test="sign-flip")
     assert six.p_value == pytest.approx(2 / 2**6) and six.better == "B"  # 6 seeds can: 2/64 = 0.031
 
