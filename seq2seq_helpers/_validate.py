@@ -464,6 +464,59 @@ def id_rows(x, name: str) -> list[list[int]]:
     return rows
 
 
+def real_values(value, name: str, what: str, max_dims: int = 1, allow_bool: bool = False) -> torch.Tensor:
+    """Real numbers as a list, tuple, tensor or NumPy array with 1..``max_dims`` axes, not empty, none NaN or
+    infinite; returned as a float64 tensor on the CPU. ``what`` says what one number is ("one score per seed").
+    Bools are refused unless ``allow_bool`` (a 0/1 outcome per test item may well be ``pred == tgt``)."""
+    shape = "[n]" if max_dims == 1 else "[n] or [seeds, n]"
+    fix = f"pass {what} as a list of numbers or a 1-D tensor"
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name} must hold {what}, got {_describe(value)}; {fix}")
+    if hasattr(value, "dtype") and hasattr(value, "tolist") and not isinstance(value, torch.Tensor):  # NumPy
+        value = value.tolist()  # Python numbers (or lists of them): checked one by one below
+    if isinstance(value, torch.Tensor):
+        if value.dtype.is_complex or (value.dtype == torch.bool and not allow_bool):
+            raise TypeError(f"{name} must hold real numbers ({what}), got dtype {value.dtype}")
+        values = value.detach().to("cpu", torch.float64)
+    elif isinstance(value, Sequence):
+        nested = max_dims > 1 and len(value) > 0 and all(_is_row(row) for row in value)
+        rows = value if nested else [value]
+        for i, row in enumerate(rows):
+            for j, x in enumerate(row.tolist() if isinstance(row, torch.Tensor) else row):
+                if (isinstance(x, bool) and not allow_bool) or not isinstance(x, numbers.Real):
+                    where = f"{name}[{i}][{j}]" if nested else f"{name}[{j}]"
+                    raise TypeError(f"{where} must be a number ({what}), got {_describe(x)}")
+        if nested:
+            widths = sorted({len(row) for row in value})
+            if len(widths) > 1:
+                raise ValueError(
+                    f"the rows of {name} have different lengths {widths}: each row ({what}) needs one value "
+                    "for every test item, the same items in the same order"
+                )
+            values = torch.tensor([[float(x) for x in row] for row in value], dtype=torch.float64)
+        else:
+            values = torch.tensor([float(x) for x in value], dtype=torch.float64)
+    else:
+        raise TypeError(f"{name} must hold {what}, got {_describe(value)}; {fix}")
+    if not 1 <= values.dim() <= max_dims:
+        raise ValueError(f"{name} must have shape {shape} ({what}), got {list(values.shape)}")
+    if values.numel() == 0:
+        raise ValueError(f"{name} is empty: it must hold {what}")
+    bad = ~torch.isfinite(values)
+    if bool(bad.any()):
+        where = [int(i) for i in bad.nonzero()[0]]
+        index = "".join(f"[{i}]" for i in where)
+        raise ValueError(
+            f"{name}{index} is {float(values[tuple(where)])}: every value must be a finite number; a NaN or "
+            "infinite score usually means a run diverged: rerun it, or leave that run out of both sides"
+        )
+    return values
+
+
+def _is_row(row) -> bool:
+    return isinstance(row, torch.Tensor) or (isinstance(row, Sequence) and not isinstance(row, (str, bytes)))
+
+
 def gru_pair(encoder, decoder) -> None:
     """``Seq2Seq(encoder, decoder)``: the encoder's final state must fit the decoder's first state."""
     for name, module in (("encoder", encoder), ("decoder", decoder)):

@@ -74,3 +74,8 @@ def test_no_module_imports_a_module_that_imports_it():
 def test_the_cycle_finder_finds_a_cycle():
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set(), "c": {"a", "b"}}) is None
+
+
+def test_compare_is_near_the_leaves():
+    """Every lesson imports compare.py to state a comparison; it needs nothing but the argument checks."""
+    assert package_imports()["compare"] <= {"_validate", "tokens"}

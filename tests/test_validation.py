@@ -247,6 +247,20 @@ NOT_BOOL = st.sampled_from([None, 1, 0, "True", 1.0])
 NOT_STR = st.sampled_from([None, 3, 2.5, b"abc", ["a"]])
 NOT_CALLABLE = st.sampled_from([None, 3, "f", [1]])
 NOT_MODEL = st.sampled_from([None, "model", 3, nn.Linear(2, 2), object()])
+NOT_SCORES = st.sampled_from(
+    [
+        None,
+        3,
+        "0.5 0.6",
+        b"ab",
+        [],
+        [0.5],
+        [0.5, NAN, 0.7],
+        [0.5, float("inf"), 0.7],
+        ["a", 0.5, 0.6],
+        [[0.5], 0.6, 0.7],
+    ]
+)
 NOT_DATE = st.sampled_from([None, "2021-03-03", 20210303, datetime.datetime(2021, 3, 3)])
 NOT_ID_ROWS = st.sampled_from(
     [
@@ -351,7 +365,7 @@ def date_examples():
 
 def cases():
     """(name, function, valid keyword arguments, {argument: strategy of values that are wrong for it})."""
-    from seq2seq_helpers import checks, dates, plots, training, utils, widgets
+    from seq2seq_helpers import checks, compare, dates, plots, training, utils, widgets
     from seq2seq_helpers import data as d
     from seq2seq_helpers import decoding as dec
     from seq2seq_helpers import metrics as m
@@ -1127,6 +1141,59 @@ def cases():
                 value=st.sampled_from([None, 3]),
             ),
         ),
+        # compare
+        (
+            "compare_seeds",
+            compare.compare_seeds,
+            dict(a=[0.7, 0.8, 0.75], b=[0.72, 0.83, 0.8]),
+            dict(
+                a=NOT_SCORES,
+                b=st.sampled_from([[0.7, 0.8], [0.7, 0.8, 0.9, 0.6], None, [True, False, True]]),
+                names=st.sampled_from([None, "AB", ("A",), ("A", "A"), ("A", 3), ("", "B")]),
+                test=st.sampled_from([None, "welch", "mcnemar", 3]),
+                higher_is_better=NOT_BOOL,
+                percent=NOT_BOOL,
+                alpha=st.one_of(NOT_NUMBER, st.sampled_from([0.0, 0.6, -0.1, NAN])),
+                confidence=st.one_of(NOT_NUMBER, st.sampled_from([0.0, 1.0, 95, NAN])),
+                resamples=st.one_of(NOT_INT, st.sampled_from([0, 99])),
+                seed=st.one_of(NOT_INT, st.just(-1)),
+            ),
+        ),
+        (
+            "compare_items",
+            compare.compare_items,
+            dict(a=[1, 0, 1, 1], b=[1, 1, 1, 0], resamples=200),
+            dict(
+                a=NOT_SCORES,
+                b=st.sampled_from([[1, 0, 1], [[1, 0], [1, 1]], None, "1011"]),
+                test=st.sampled_from([None, "t", "sign-flip", 3]),
+                item_noun=NOT_STR,
+                percent=st.sampled_from(["yes", 1]),
+                alpha=st.sampled_from([0.0, 0.6, None]),
+            ),
+        ),
+        (
+            "compare_table",
+            compare.compare_table,
+            dict(scores={"tf": [0.9, 0.8, 0.85], "ss": [0.8, 0.82, 0.7]}, baseline="tf", over="seeds"),
+            dict(
+                scores=st.sampled_from(
+                    [
+                        None,
+                        3,
+                        [0.1, 0.2],
+                        {},
+                        {"tf": [0.9, 0.8]},
+                        {"tf": [0.9, 0.8, 0.85], "ss": [0.8, NAN, 0.7]},
+                        {"tf": [0.9, 0.8, 0.85], "ss": [0.8, 0.7]},
+                        {"tf": [0.9, 0.8, 0.85], "ss": "abc"},
+                    ]
+                ),  # fmt: skip
+                baseline=st.sampled_from([None, "TF", ["tf"], 3]),
+                over=st.sampled_from([None, "runs", 3]),
+                adjust=NOT_BOOL,
+            ),
+        ),
         # utils
         (
             "seed_everything",
@@ -1152,6 +1219,20 @@ def cases():
 CASES = cases()
 MENTIONS = {
     "fn_or_mask": "mask",
+    "a": r"(\ba(\[\d+\])* (has|is|must|holds)|at least 2)",  # compare_*: "a[1] is nan", "a has shape [3] ..."
+    "b": r"(\bb(\[\d+\])* (has|is|must|holds)|\ba has shape)",
+    "names": "names",
+    "test": "test",
+    "alpha": "alpha",
+    "confidence": "confidence",
+    "resamples": "resamples",
+    "item_noun": "item_noun",
+    "percent": "percent",
+    "higher_is_better": "higher_is_better",
+    "scores": "(scores|baseline)",
+    "baseline": "baseline",
+    "over": "over",
+    "adjust": "adjust",
     "weights_or_fn": "check_attention",
     "history": "history",
     "examples": "example",
