@@ -29,6 +29,8 @@ from __future__ import annotations
 import datetime
 import functools
 import io
+import numbers
+import os
 import random
 import re
 import unicodedata
@@ -39,6 +41,7 @@ from typing import NamedTuple
 
 import torch
 
+from . import _validate
 from .data import SPLITS, Splits
 from .tokens import EOS, NUM_SPECIAL, PAD, SOS, UNK  # UNK: the id SubwordVocab gives a character never seen
 
@@ -56,6 +59,7 @@ __all__ = [
     "make_pair",
     "make_translation_splits",
     "normalize_text",
+    "reference_streams",
     "renderings",
     "say_date",
     "say_number",
@@ -106,15 +110,13 @@ def _check_date(value, name: str = "date") -> datetime.date:
     return value
 
 
-def _check_count(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ValueError(f"{name} must be a non-negative int, got {value!r}")
-    return value
-
-
 def _check_fractions(val_fraction, test_fraction) -> None:
-    if not (0 <= val_fraction < 1 and 0 <= test_fraction < 1 and val_fraction + test_fraction < 1):
-        raise ValueError("val_fraction and test_fraction must be in [0, 1) and leave room for training data")
+    for name, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
+        _validate.number(value, name, 0.0, 1.0, high_open=True)
+    if val_fraction + test_fraction >= 1:
+        raise ValueError(
+            f"val_fraction and test_fraction must leave room for training data, got {val_fraction} + {test_fraction}"
+        )
 
 
 # ------------------------------------------------------------------------------------ the words
@@ -199,6 +201,8 @@ def renderings(value, lang: str) -> list[str]:
 def make_pair(value, target_lang: str = "fr", rng: random.Random | None = None) -> TranslationPair:
     """The English -> ``target_lang`` pair for ``value``; ``rng`` picks the target's spelling (else the usual one)."""
     _check_lang(target_lang, ("fr", "de"))
+    if rng is not None:
+        _validate.instance(rng, random.Random, "rng", fix="; pass random.Random(seed), or None for the usual spelling")
     source = renderings(value, "en")[0]
     references = tuple(renderings(value, target_lang))
     target = rng.choice(references) if rng is not None else references[0]
@@ -209,6 +213,10 @@ def make_pair(value, target_lang: str = "fr", rng: random.Random | None = None) 
 def split_of_value(value, val_fraction: float = 0.1, test_fraction: float = 0.1) -> str:
     """``"train"``, ``"val"`` or ``"test"`` from a stable hash of the value (``n:342`` or ``d:1987-03-21``)."""
     _check_fractions(val_fraction, test_fraction)
+    return _split_of_value(value, val_fraction, test_fraction)
+
+
+def _split_of_value(value, val_fraction: float, test_fraction: float) -> str:
     if isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
         key = f"d:{value.isoformat()}"
     elif isinstance(value, int) and not isinstance(value, bool):
@@ -249,7 +257,7 @@ def _sample(
             )
         kind = rng.choice(kinds)
         value = _random_value(kind, rng, max_number, first, last)
-        if split_of_value(value) != split:
+        if _split_of_value(value, 0.1, 0.1) != split:
             continue
         if unique:
             if value in seen:
@@ -280,7 +288,7 @@ def make_translation_splits(
     the counts asked raises a ``ValueError`` instead of hanging.
     """
     for name, value in (("n_train", n_train), ("n_val", n_val), ("n_test", n_test)):
-        _check_count(name, value)
+        _validate.integer(value, name, minimum=0)
     _check_lang(target_lang, ("fr", "de"))
     if isinstance(kinds, str) or not kinds or not set(kinds) <= set(KINDS) or len(set(kinds)) != len(kinds):
         raise ValueError(f"kinds must be a non-empty list of distinct kinds from {KINDS}, got {kinds!r}")
@@ -290,6 +298,7 @@ def make_translation_splits(
     _check_date(last, "last")
     if last < first:
         raise ValueError(f"last ({last}) must not come before first ({first})")
+    _validate.integer(seed, "seed", minimum=None)
     rng = random.Random(seed)
     args = (target_lang, kinds, max_number, first, last)
     return Splits(
@@ -306,10 +315,20 @@ _SPACES = re.compile(r"\s+")
 
 def normalize_text(text: str, lowercase: bool = False) -> str:
     """Unicode NFC, every kind of space (French writes a narrow no-break space before ``!``) as one plain
-    space, no leading or trailing space; lower case if asked. Accents are kept: they are letters."""
+    space, no leading or trailing space, no byte-order mark (U+FEFF) or zero-width space; lower case if asked.
+    Accents are kept: they are letters."""
     if not isinstance(text, str):
         raise TypeError(f"text must be a string, got {type(text).__name__}")
-    text = _SPACES.sub(" ", unicodedata.normalize("NFC", text).replace("\u202f", " ").replace("\u00a0", " ")).strip()
+    _validate.boolean(lowercase, "lowercase")
+    return _normalize(text, lowercase)
+
+
+_INVISIBLE = dict.fromkeys(map(ord, "\ufeff\u200b"))
+
+
+def _normalize(text: str, lowercase: bool) -> str:
+    text = unicodedata.normalize("NFC", text).translate(_INVISIBLE)
+    text = _SPACES.sub(" ", text.replace("\u202f", " ").replace("\u00a0", " ")).strip()
     return text.lower() if lowercase else text
 
 
@@ -348,20 +367,25 @@ def load_sentence_pairs(
 
     A malformed line (too few fields, an empty text) raises a ``ValueError`` naming the line number with
     ``on_error="raise"``; with ``on_error="skip"`` it is skipped and counted in the report, never dropped
-    silently. ``limit`` stops after that many kept pairs. Returns ``(pairs, report)``; each pair's
+    silently; so is a line that is not UTF-8 (its file and line are named). A UTF-8 byte-order mark at the start
+    of the file is not part of the first sentence. ``limit`` (an int >= 1, or ``None``) stops after that many kept
+    pairs. Returns ``(pairs, report)``; each pair's
     ``value`` is its normalised source sentence (what :func:`split_sentence_pairs` hashes).
     """
-    if on_error not in ("raise", "skip"):
-        raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}")
-    if (
-        not isinstance(columns, (tuple, list))
-        or len(columns) != 2
-        or not all(isinstance(c, int) and not isinstance(c, bool) and c >= 0 for c in columns)
-        or columns[0] == columns[1]
-    ):
+    _validate.one_of(on_error, "on_error", ("raise", "skip"))
+    if isinstance(columns, (str, bytes)) or not isinstance(columns, Sequence):
+        raise TypeError(f"columns must be two field numbers (source, target), e.g. (0, 1), got {columns!r}")
+    if len(columns) != 2:
         raise ValueError(f"columns must be two different field numbers (source, target), e.g. (0, 1), got {columns!r}")
-    if max_words is not None and (isinstance(max_words, bool) or not isinstance(max_words, int) or max_words < 1):
-        raise ValueError(f"max_words must be a positive int or None, got {max_words!r}")
+    columns = tuple(_validate.integer(c, f"columns[{i}]", minimum=0) for i, c in enumerate(columns))
+    if columns[0] == columns[1]:
+        raise ValueError(f"columns must be two different field numbers (source, target), e.g. (0, 1), got {columns!r}")
+    if max_words is not None:
+        max_words = _validate.integer(max_words, "max_words", minimum=1)
+    _validate.boolean(lowercase, "lowercase")
+    if limit is not None:
+        limit = _validate.integer(limit, "limit", minimum=1)
+    _validate.instance(path, (str, os.PathLike), "path", fix="; pass the .txt file's path")
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(
@@ -370,26 +394,38 @@ def load_sentence_pairs(
         )
     pairs, skipped, too_long, read = [], {}, 0, 0
     need = max(columns) + 1
-    with path.open(encoding="utf-8", newline="") as handle:
-        for number, line in enumerate(handle, start=1):
+    with path.open("rb") as handle:  # bytes, decoded line by line: a bad byte names its line
+        for number, raw in enumerate(handle, start=1):
             read += 1
-            line = line.rstrip("\r\n")
-            if not line.strip():
-                problem = "empty line"
+            raw = raw.rstrip(b"\r\n")
+            if number == 1 and raw.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte-order mark (Windows editors)
+                raw = raw[3:]
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as error:
+                line, problem = raw.decode("utf-8", errors="replace"), "not UTF-8"
+                detail = f"byte 0x{raw[error.start]:02x} at column {error.start + 1} is not UTF-8"
             else:
+                problem = detail = None
+            if problem is None and not line.strip():
+                problem = detail = "empty line"
+            elif problem is None:
                 fields = line.split("\t")
                 if len(fields) < need:
-                    problem = f"{len(fields)} tab-separated field(s), expected at least {need}"
+                    problem = f"{len(fields)} tab-separated field(s)"
+                    detail = f"{problem}, expected at least {need}"
                 else:
-                    source, target = (normalize_text(fields[c], lowercase) for c in columns)
-                    problem = "empty source or target" if not source or not target else None
+                    source, target = (_normalize(fields[c], lowercase) for c in columns)
+                    if not source or not target:
+                        problem = detail = "empty source or target"
             if problem is not None:
                 if on_error == "raise":
+                    fix = "save the file as UTF-8" if problem == "not UTF-8" else "fix the line"
                     raise ValueError(
-                        f"{path.name}, line {number}: {problem}: {line[:80]!r}; fix the line or pass "
-                        "on_error='skip' to skip such lines (they are counted in the report)"
+                        f"{path.name}, line {number}: {detail}: {line[:80]!r}; {fix} or pass on_error='skip' to "
+                        "skip such lines (they are counted in the report)"
                     )
-                skipped.setdefault(problem.split(",")[0] if "field" in problem else problem, []).append(number)
+                skipped.setdefault(problem, []).append(number)
                 continue
             if max_words is not None and max(len(source.split()), len(target.split())) > max_words:
                 too_long += 1
@@ -403,9 +439,10 @@ def load_sentence_pairs(
 def split_sentence_pairs(
     pairs: Iterable[TranslationPair], val_fraction: float = 0.1, test_fraction: float = 0.1
 ) -> Splits:
-    """Split pairs by a hash of the normalised, lower-cased source sentence: every translation of one
-    sentence lands in one split, and in validation and test the translations of a sentence are gathered into
-    one pair with all of them as ``references`` (Tatoeba often has several)."""
+    """Split pairs by a hash of the normalised (:func:`normalize_text`), lower-cased source sentence: every
+    translation of one sentence lands in one split, however it was spaced, composed (NFC or NFD) or
+    capitalised, and in validation and test the translations of a sentence (its normalised spelling) are
+    gathered into one pair with all of them as ``references`` (Tatoeba often has several)."""
     _check_fractions(val_fraction, test_fraction)
     parts = {name: [] for name in SPLITS}
     grouped: dict[str, dict[str, list]] = {"val": {}, "test": {}}
@@ -414,11 +451,12 @@ def split_sentence_pairs(
             raise TypeError(
                 f"pairs must be TranslationPair (as load_sentence_pairs returns), got {type(pair).__name__}"
             )
-        split = split_of_value(pair.source.lower(), val_fraction, test_fraction)
+        source = _normalize(pair.source, lowercase=False)
+        split = _split_of_value(source.lower(), val_fraction, test_fraction)
         if split == "train":
             parts["train"].append(pair)
         else:
-            grouped[split].setdefault(pair.source, []).append(pair)
+            grouped[split].setdefault(source, []).append(pair)
     for split, by_source in grouped.items():
         for source, group in by_source.items():
             references = tuple(dict.fromkeys(r for p in group for r in p.references))
@@ -426,7 +464,53 @@ def split_sentence_pairs(
     return Splits(**parts)
 
 
+def reference_streams(pairs) -> list[list[str | None]]:
+    """sacrebleu's layout of several references: one stream per reference position, ``streams[k][i]`` the k-th
+    reference of pair ``i``. A pair with fewer references than the most has ``None`` in the streams it lacks,
+    which sacrebleu's BLEU, chrF and TER leave out for that pair (an empty string ``""`` would count as a real,
+    empty reference). Every reference of every pair is kept, in order; ``pairs`` are objects with
+    ``.references`` (``TranslationPair``, ``corpora.CorpusPair``)::
+
+        BLEU().corpus_score(outputs, reference_streams(splits.test))
+    """
+    if isinstance(pairs, (str, bytes)) or not isinstance(pairs, Iterable):
+        raise TypeError(f"pairs must be a list of pairs with .references, got {_validate._describe(pairs)}")
+    pairs = list(pairs)
+    if not pairs:
+        raise ValueError("pairs is empty: pass the split's pairs, e.g. reference_streams(splits.test)")
+    rows = []
+    for i, pair in enumerate(pairs):
+        references = getattr(pair, "references", None)
+        if isinstance(references, (str, bytes)) or not isinstance(references, Sequence):
+            raise TypeError(
+                f"pairs[{i}] must have .references, a tuple of strings (a TranslationPair has), got "
+                f"{_validate._describe(pair)}"
+            )
+        if not references:
+            raise ValueError(f"pairs[{i}] has no reference; every pair needs at least one")
+        for reference in references:
+            _validate.instance(reference, str, f"pairs[{i}].references[...]")
+        rows.append(list(references))
+    width = max(map(len, rows))
+    return [[row[k] if k < len(row) else None for row in rows] for k in range(width)]
+
+
 # ---------------------------------------------------------------------------------------- subwords
+
+SPACE_MARK = "\u2581"  # sentencepiece's word-start mark, '▁'
+_ESCAPE = "\ue000"  # a private-use character: text's own '▁' (and this character) are escaped with it
+
+
+def _escape(text: str) -> str:
+    """Text as sentencepiece may see it: its own ``▁`` would read as a space, so it becomes ``\\ue000_``."""
+    return text.replace(_ESCAPE, _ESCAPE + _ESCAPE).replace(SPACE_MARK, _ESCAPE + "_")
+
+
+_ESCAPED = re.compile(_ESCAPE + "(.)", re.DOTALL)
+
+
+def _unescape(text: str) -> str:
+    return _ESCAPED.sub(lambda m: {"_": SPACE_MARK, _ESCAPE: _ESCAPE}.get(m.group(1), m.group()), text)
 
 
 class SubwordVocab:
@@ -435,7 +519,8 @@ class SubwordVocab:
 
     ``encode`` never returns PAD, SOS or EOS for any text (sentencepiece's control symbols cannot be typed:
     the text ``"<eos>"`` is encoded as ordinary characters), and ``decode`` turns pieces back into the exact
-    normalised text, spaces included, because sentencepiece marks word starts with ``▁``.
+    text, spaces included (sentencepiece marks word starts with ``▁``; a ``▁`` in the text itself is escaped, so
+    it comes back too, and white space is kept as it is: normalise texts before, as the loaders do).
 
     >>> vocab = SubwordVocab.train(["trois cent quarante-deux", "deux cents"] * 20, vocab_size=40)
     >>> vocab.decode(vocab.encode("deux cent quarante"))
@@ -450,7 +535,13 @@ class SubwordVocab:
         if not isinstance(model_proto, (bytes, bytearray)) or not model_proto:
             raise TypeError("SubwordVocab takes a trained sentencepiece model as bytes; use SubwordVocab.train(texts)")
         self.model_proto = bytes(model_proto)
-        self.processor = spm.SentencePieceProcessor(model_proto=self.model_proto)
+        try:
+            self.processor = spm.SentencePieceProcessor(model_proto=self.model_proto)
+        except RuntimeError as error:
+            raise ValueError(
+                f"these {len(self.model_proto):,} bytes are not a sentencepiece model ({error}); pass "
+                "vocab.model_proto from a SubwordVocab, or train one with SubwordVocab.train(texts)"
+            ) from None
         ids = (self.processor.pad_id(), self.processor.bos_id(), self.processor.eos_id(), self.processor.unk_id())
         if ids != (PAD, SOS, EOS, UNK):
             raise ValueError(
@@ -473,48 +564,57 @@ class SubwordVocab:
 
         ``vocab_size`` counts the 4 special ids; if the texts cannot fill it (few distinct words), the model
         is smaller (``len(vocab)`` tells). ``model_type`` is ``"bpe"`` (merges, as lesson 07 explains) or
-        ``"unigram"``. ``seed_sentences`` caps how many texts sentencepiece reads (``None``: all).
+        ``"unigram"``. ``character_coverage`` (sentencepiece accepts 0.98 to 1) is the share of the text's
+        characters the pieces must cover, the rarest others becoming UNK. ``seed_sentences`` caps how many
+        texts sentencepiece reads (``None``: all; sentencepiece needs more than 100).
         """
         import sentencepiece as spm
 
-        if isinstance(texts, str):
-            raise TypeError("texts must be a list of strings (one sentence each), not one string")
-        texts = [t for t in texts]
+        if isinstance(texts, (str, bytes)) or not isinstance(texts, Iterable):
+            raise TypeError(f"texts must be a list of strings (one sentence each), not {_validate._describe(texts)}")
+        texts = list(texts)
         if not texts:
             raise ValueError("texts is empty: train on the training split's sentences")
         for i, t in enumerate(texts):
             if not isinstance(t, str):
-                raise TypeError(f"texts[{i}] is a {type(t).__name__}, expected a string")
-        if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size < NUM_SPECIAL + 2:
-            raise ValueError(
-                f"vocab_size must be an int >= {NUM_SPECIAL + 2} (it counts the 4 special ids), got {vocab_size!r}"
-            )
-        if model_type not in ("bpe", "unigram"):
-            raise ValueError(f"model_type must be 'bpe' or 'unigram', got {model_type!r}")
-        if any("\n" in t for t in texts):
-            raise ValueError("a training text contains a newline; pass one sentence per string")
+                raise TypeError(f"texts[{i}] is a {type(t).__name__}, expected a string (one sentence)")
+        if not any(t.strip() for t in texts):
+            raise ValueError(f"all {len(texts):,} texts are empty or blank: train on the training split's sentences")
+        vocab_size = _validate.integer(vocab_size, "vocab_size", minimum=NUM_SPECIAL + 2)
+        _validate.one_of(model_type, "model_type", ("bpe", "unigram"))
+        _validate.number(character_coverage, "character_coverage", 0.98, 1.0, hint=" (sentencepiece's range)")
+        if seed_sentences is not None:
+            _validate.integer(seed_sentences, "seed_sentences", minimum=101)
+        if any("\n" in t or "\r" in t for t in texts):
+            raise ValueError("a training text contains a line break; pass one sentence per string")
         model = io.BytesIO()
-        spm.SentencePieceTrainer.train(
-            sentence_iterator=iter(texts),
-            model_writer=model,
-            vocab_size=vocab_size,
-            model_type=model_type,
-            character_coverage=character_coverage,
-            hard_vocab_limit=False,
-            pad_id=PAD,
-            bos_id=SOS,
-            eos_id=EOS,
-            unk_id=UNK,
-            pad_piece="<pad>",
-            bos_piece="<sos>",
-            eos_piece="<eos>",
-            unk_piece="<unk>",
-            input_sentence_size=seed_sentences or 0,
-            shuffle_input_sentence=False,
-            normalization_rule_name="identity",  # keep the text as normalize_text left it
-            num_threads=1,
-            minloglevel=2,
-        )
+        try:
+            spm.SentencePieceTrainer.train(
+                sentence_iterator=iter([_escape(t) for t in texts]),
+                model_writer=model,
+                vocab_size=vocab_size,
+                model_type=model_type,
+                character_coverage=character_coverage,
+                hard_vocab_limit=False,
+                pad_id=PAD,
+                bos_id=SOS,
+                eos_id=EOS,
+                unk_id=UNK,
+                pad_piece="<pad>",
+                bos_piece="<sos>",
+                eos_piece="<eos>",
+                unk_piece="<unk>",
+                input_sentence_size=seed_sentences or 0,
+                shuffle_input_sentence=False,
+                normalization_rule_name="identity",  # keep the text as normalize_text left it
+                remove_extra_whitespaces=False,  # ... its spaces too: decode gives back the text encoded
+                num_threads=1,
+                minloglevel=2,
+            )
+        except RuntimeError as error:  # what no check above foresaw, e.g. fewer pieces than distinct characters
+            raise ValueError(
+                f"sentencepiece could not train on these {len(texts):,} texts: {error}; see its message for the fix"
+            ) from None
         return cls(model.getvalue())
 
     def __len__(self) -> int:
@@ -526,25 +626,39 @@ class SubwordVocab:
 
     def encode(self, text: str, add_eos: bool = False) -> list[int]:
         """Subword ids of ``text`` (never PAD, SOS or EOS); ``add_eos`` appends EOS."""
-        if not isinstance(text, str):
-            raise TypeError(f"encode takes one string, got {type(text).__name__}")
-        ids = self.processor.encode(text, out_type=int)
+        _validate.instance(text, str, "text", fix="; encode one sentence at a time: [vocab.encode(t) for t in texts]")
+        _validate.boolean(add_eos, "add_eos")
+        ids = self.processor.encode(_escape(text), out_type=int)
         return ids + [EOS] if add_eos else ids
 
     def pieces(self, text: str) -> list[str]:
-        """The subword pieces of ``text`` as strings (``▁`` marks the start of a word)."""
-        if not isinstance(text, str):
-            raise TypeError(f"pieces takes one string, got {type(text).__name__}")
-        return self.processor.encode(text, out_type=str)
+        """The subword pieces of ``text`` as strings (``▁`` marks the start of a word; a ``▁`` of the text itself
+        shows as its escape, ``\\ue000_``)."""
+        _validate.instance(text, str, "text", fix="; split one sentence at a time")
+        return self.processor.encode(_escape(text), out_type=str)
 
     def decode(self, ids) -> str:
-        """Text for ``ids``: stops at the first EOS, drops PAD and SOS, joins the pieces back into words."""
+        """Text for ``ids`` (a list of ints or a 1-D integer tensor): stops at the first EOS, drops PAD and SOS,
+        joins the pieces back into words."""
         if isinstance(ids, torch.Tensor):
+            _validate.integer_dtype(ids, "ids")
             if ids.dim() != 1:
-                raise ValueError(f"decode takes one sequence (a 1-D tensor); got shape {list(ids.shape)}")
+                raise ValueError(
+                    f"decode takes one sequence (a 1-D tensor); got shape {list(ids.shape)}: for a batch, "
+                    "[vocab.decode(row) for row in ids]"
+                )
             ids = ids.tolist()
+        elif hasattr(ids, "dtype") and hasattr(ids, "tolist"):  # a NumPy array
+            if ids.dtype.kind not in "iu" or getattr(ids, "ndim", 0) != 1:
+                raise TypeError(f"decode takes one sequence of int ids, got an array of dtype {ids.dtype}")
+            ids = ids.tolist()
+        elif isinstance(ids, (str, bytes)) or not isinstance(ids, Sequence):
+            raise TypeError(f"decode takes one sequence of int ids, got {_validate._describe(ids)}")
         kept = []
         for i in ids:
+            if isinstance(i, bool) or not isinstance(i, numbers.Integral):
+                hint = "; for a batch, [vocab.decode(row) for row in batch]" if isinstance(i, (list, tuple)) else ""
+                raise TypeError(f"decode takes int token ids, got {_validate._describe(i)}{hint}")
             i = int(i)
             if not 0 <= i < len(self):
                 raise ValueError(f"token id {i} is outside the vocabulary (valid ids are 0..{len(self) - 1})")
@@ -552,4 +666,4 @@ class SubwordVocab:
                 break
             if i not in (PAD, SOS):
                 kept.append(i)
-        return self.processor.decode(kept)
+        return _unescape(self.processor.decode(kept))

@@ -15,6 +15,7 @@ from seq2seq_helpers.translation import (
     make_pair,
     make_translation_splits,
     normalize_text,
+    reference_streams,
     renderings,
     say_date,
     say_number,
@@ -114,7 +115,7 @@ def test_a_narrow_range_raises_instead_of_hanging():
 @pytest.mark.parametrize(
     "kwargs, words",
     [
-        ({"n_train": -1}, "non-negative"),
+        ({"n_train": -1}, "n_train must be at least 0"),
         ({"kinds": ("number", "word")}, "kinds"),
         ({"kinds": "number"}, "kinds"),
         ({"target_lang": "en"}, "unknown language"),
@@ -291,7 +292,8 @@ def test_subword_training_is_deterministic_and_can_be_rebuilt_from_bytes(vocab):
         (lambda: SubwordVocab.train(["a", 3]), TypeError, r"texts\[1\]"),
         (lambda: SubwordVocab.train(["a b"], vocab_size=4), ValueError, "vocab_size"),
         (lambda: SubwordVocab.train(["a b"], model_type="word"), ValueError, "model_type"),
-        (lambda: SubwordVocab.train(["a\nb"]), ValueError, "newline"),
+        (lambda: SubwordVocab.train(["a\nb"]), ValueError, "line break"),
+        (lambda: SubwordVocab.train(["a\rb"]), ValueError, "line break"),
         (lambda: SubwordVocab(b""), TypeError, "bytes"),
     ],
 )
@@ -305,3 +307,202 @@ def test_subword_encode_and_pieces_take_strings(vocab):
         vocab.encode(["sept"])
     with pytest.raises(TypeError):
         vocab.pieces(7)
+
+
+# ------------------------------------------------------------------ the module's inputs, checked as a class
+
+
+def test_a_byte_order_mark_is_not_part_of_the_first_sentence(tmp_path):
+    path = tmp_path / "bom.txt"
+    path.write_bytes("Go.\tVa !\nHi.\tSalut !\n".encode("utf-8-sig"))
+    pairs, _ = load_sentence_pairs(path)
+    assert [(p.source, p.target) for p in pairs] == [("Go.", "Va !"), ("Hi.", "Salut !")]
+    assert normalize_text("\ufeffHi\u200b.") == "Hi."  # nor anywhere else (a file pasted into another)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, words",
+    [
+        ({"limit": 0}, ValueError, "limit must be at least 1"),
+        ({"limit": -1}, ValueError, "limit must be at least 1"),
+        ({"limit": 1.5}, TypeError, "limit must be an int"),
+        ({"limit": "2"}, TypeError, "limit must be an int"),
+        ({"limit": True}, TypeError, "limit must be an int"),
+        ({"max_words": 2.5}, TypeError, "max_words must be an int"),
+        ({"max_words": "3"}, TypeError, "max_words must be an int"),
+        ({"columns": (0, "1")}, TypeError, r"columns\[1\] must be an int"),
+        ({"columns": (0, 1.0)}, TypeError, r"columns\[1\] must be an int"),
+        ({"columns": (True, 1)}, TypeError, r"columns\[0\] must be an int"),
+        ({"columns": (-1, 1)}, ValueError, r"columns\[0\] must be at least 0"),
+        ({"columns": 1}, TypeError, "columns must be two field numbers"),
+        ({"lowercase": "no"}, TypeError, "lowercase must be True or False"),
+        ({"lowercase": 1}, TypeError, "lowercase must be True or False"),
+        ({"on_error": True}, ValueError, "on_error must be one of"),
+    ],
+)
+def test_loader_counts_and_flags_are_real_ints_and_bools(tmp_path, kwargs, error, words):
+    with pytest.raises(error, match=words):
+        load_sentence_pairs(write(tmp_path, SAMPLE), **kwargs)
+
+
+def test_loader_limit_one_gives_one_pair(tmp_path):
+    pairs, report = load_sentence_pairs(write(tmp_path, SAMPLE), on_error="skip", limit=1)
+    assert len(pairs) == 1 == report.kept
+
+
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (lambda: make_translation_splits(1.5, 1, 1), TypeError, "n_train must be an int"),
+        (lambda: make_translation_splits(True, 1, 1), TypeError, "n_train must be an int"),
+        (lambda: make_translation_splits(5, "1", 1), TypeError, "n_val must be an int"),
+        (lambda: make_translation_splits(5, 1, 1, seed="a"), TypeError, "seed must be an int"),
+        (lambda: make_translation_splits(5, 1, 1, max_number=10.0), TypeError, "number must be an int"),
+        (lambda: split_of_value(3, val_fraction="0.1"), TypeError, "val_fraction must be a number"),
+        (lambda: split_of_value(3, test_fraction=True), TypeError, "test_fraction must be a number"),
+        (lambda: split_of_value(3, 0.6, 0.5), ValueError, "room for training"),
+        (lambda: make_pair(3, rng=7), TypeError, r"rng must be a Random"),
+        (lambda: normalize_text("A", lowercase="no"), TypeError, "lowercase must be True or False"),
+        (lambda: split_sentence_pairs([], val_fraction=1), ValueError, "val_fraction"),
+    ],
+)
+def test_every_public_function_checks_its_counts_and_flags(call, error, words):
+    with pytest.raises(error, match=words):
+        call()
+
+
+def test_a_line_that_is_not_utf8_is_named_or_skipped_and_counted(tmp_path):
+    path = tmp_path / "latin1.txt"
+    path.write_bytes("Go.\tVa !\nCoffee.\tCaf\u00e9.\nHi.\tSalut !\n".encode("utf-8").replace(b"\xc3\xa9", b"\xe9"))
+    with pytest.raises(ValueError, match=r"latin1\.txt, line 2: byte 0xe9 at column 12 is not UTF-8.*on_error='skip'"):
+        load_sentence_pairs(path)
+    pairs, report = load_sentence_pairs(path, on_error="skip")
+    assert [p.source for p in pairs] == ["Go.", "Hi."] and report.skipped == {"not UTF-8": [2]}
+    assert report.read == report.kept + report.too_long + sum(map(len, report.skipped.values()))
+    assert "not UTF-8: line 2" in str(report)
+
+
+def test_sentence_splits_hash_the_normalised_source():
+    """A double space, an NFD accent or a capital must not move a sentence to another split."""
+    variants = {}
+    for i in range(400):
+        spellings = [f"Le café numéro {i}.", f"Le  cafe\u0301 nume\u0301ro {i}. ", f"LE CAFÉ NUMÉRO {i}."]
+        for source in spellings:
+            variants[source] = i
+    pairs = [TranslationPair(s, f"t{k}", (f"t{k}",), "sentence", s) for k, s in enumerate(variants)]
+    splits = split_sentence_pairs(pairs)
+    where = {}
+    for name, part in zip(("train", "val", "test"), splits):
+        for pair in part:
+            where.setdefault(variants.get(pair.source, variants.get(normalize_text(pair.source))), set()).add(name)
+    assert len(where) == 400 and all(len(names) == 1 for names in where.values())
+    grouped = [p for p in splits.val + splits.test if p.source.startswith("Le café")]
+    assert grouped and all(len(p.references) >= 2 for p in grouped)  # the NFC and the NFD spelling are one
+
+
+# ------------------------------------------------------------------ subword inputs
+
+
+def test_subwords_round_trip_the_space_mark_and_spacing():
+    texts = ["x\u2581y", "\u2581 alone", "private \ue000 use", "tab\tin", "two  spaces", " lead", "trail "] * 20
+    vocab = SubwordVocab.train(texts, vocab_size=60)
+    for text in set(texts) | {"\ue000_", "\u2581\u2581", "\ue000\u2581"}:
+        assert vocab.decode(vocab.encode(text)) == text, repr(text)
+
+
+@pytest.mark.parametrize(
+    "ids, error, words",
+    [
+        ([4.0, 5.0], TypeError, "int token ids"),
+        ([4, 5.7], TypeError, "int token ids"),
+        ([True], TypeError, "int token ids"),
+        ([[4, 5]], TypeError, "for a batch"),
+        ("45", TypeError, "one sequence of int ids"),
+        (torch.tensor([4.0]), TypeError, "dtype"),
+    ],
+)
+def test_subword_decode_refuses_what_is_not_a_list_of_ids(vocab, ids, error, words):
+    with pytest.raises(error, match=words):
+        vocab.decode(ids)
+
+
+def test_subword_decode_takes_numpy_and_tensor_ints(vocab):
+    import numpy as np
+
+    ids = vocab.encode("trois cent")
+    assert vocab.decode(np.array(ids)) == vocab.decode(torch.tensor(ids, dtype=torch.int32)) == "trois cent"
+
+
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (lambda: SubwordVocab.train(["", "  "]), ValueError, "empty or blank"),
+        (
+            lambda: SubwordVocab.train(TEXTS, character_coverage=0.5),
+            ValueError,
+            r"character_coverage must be in \[0.98, 1\]",
+        ),
+        (lambda: SubwordVocab.train(TEXTS, character_coverage=1.01), ValueError, "character_coverage"),
+        (lambda: SubwordVocab.train(TEXTS, character_coverage="1"), TypeError, "character_coverage must be a number"),
+        (lambda: SubwordVocab.train(TEXTS, seed_sentences=50), ValueError, "seed_sentences must be at least 101"),
+        (lambda: SubwordVocab.train(TEXTS, seed_sentences=True), TypeError, "seed_sentences must be an int"),
+        (lambda: SubwordVocab.train(TEXTS, vocab_size=100.0), TypeError, "vocab_size must be an int"),
+        (lambda: SubwordVocab.train(TEXTS, vocab_size=6), ValueError, "sentencepiece could not train.*vocab_size"),
+        (lambda: SubwordVocab.train([["a", "b"]]), TypeError, r"texts\[0\] is a list"),
+        (lambda: SubwordVocab.train(42), TypeError, "list of strings"),
+        (lambda: SubwordVocab(b"not a model"), ValueError, "not a sentencepiece model"),
+    ],
+)
+def test_subword_arguments_are_checked_before_sentencepiece(call, error, words):
+    with pytest.raises(error, match=words):
+        call()
+
+
+def test_subword_encode_checks_its_flag_and_its_text(vocab):
+    with pytest.raises(TypeError, match="add_eos must be True or False"):
+        vocab.encode("sept", add_eos="no")
+    with pytest.raises(TypeError, match="one sentence at a time"):
+        vocab.encode([["sept"]])
+
+
+# ------------------------------------------------------------------ several references
+
+
+def test_reference_streams_keep_every_reference_and_pad_with_none():
+    pairs = [
+        TranslationPair("a", "x", ("x1", "x2", "x3"), "sentence", "a"),
+        TranslationPair("b", "y", ("y1",), "sentence", "b"),
+    ]
+    assert reference_streams(pairs) == [["x1", "y1"], ["x2", None], ["x3", None]]
+    for bad, error in (
+        ([], ValueError),
+        ("ab", TypeError),
+        ([("a", "b")], TypeError),
+        ([pairs[0]._replace(references=())], ValueError),
+    ):
+        with pytest.raises(error):
+            reference_streams(bad)
+
+
+def test_reference_streams_score_as_sacrebleu_expects_on_a_known_answer():
+    from sacrebleu.metrics import BLEU, CHRF
+
+    middle = "the cat sat quietly on the old mat"
+    pairs = [
+        TranslationPair(
+            "s1", "a", ("a dog ran in the park today", middle, "one more unrelated sentence here"), "sentence", "s1"
+        ),
+        TranslationPair("s2", "b", ("the weather is nice this morning",), "sentence", "s2"),
+    ]
+    outputs = [middle, "the weather is nice this morning"]  # each equals one of its references
+    streams = reference_streams(pairs)
+    assert BLEU().corpus_score(outputs, streams).score == pytest.approx(100.0)
+    assert CHRF().corpus_score(outputs, streams).score == pytest.approx(100.0)
+    first_and_last = [[p.references[0] for p in pairs], [p.references[-1] for p in pairs]]
+    assert BLEU().corpus_score(outputs, first_and_last).score < 100, "dropping the middle reference costs points"
+    # None (no reference) is not an empty reference: padding by repeating a reference scores the same
+    repeated = [[p.references[min(k, len(p.references) - 1)] for p in pairs] for k in range(3)]
+    other = ["a cat sat on the mat", "nice weather"]
+    assert BLEU().corpus_score(other, streams).score == pytest.approx(BLEU().corpus_score(other, repeated).score)
+    empty = [[r if r is not None else "" for r in stream] for stream in streams]
+    assert BLEU().corpus_score(other, empty).score != pytest.approx(BLEU().corpus_score(other, streams).score)
