@@ -356,6 +356,16 @@ def test_errors_for_bad_construction():
         MultiHeadAttention(16, 4).load_torch_weights(nn.MultiheadAttention(16, 2))
 
 
+def test_positions_none_needs_no_even_d_model_and_sinusoidal_does(batch):
+    """d_model's evenness is a need of the sine/cosine table alone (checked once, where the table is built):
+    without positions an odd d_model works, as TransformerSeq2Seq's docstring promises."""
+    src, src_lengths, tgt = batch
+    model = TransformerSeq2Seq(VOCAB, d_model=9, num_heads=3, d_ff=16, positions=None)
+    assert model(src, src_lengths, tgt).shape == (3, tgt.shape[1], VOCAB)
+    with pytest.raises(ValueError, match="d_model must be even for sinusoidal positions"):
+        TransformerSeq2Seq(VOCAB, d_model=9, num_heads=3)
+
+
 def test_errors_for_bad_inputs(batch):
     src, src_lengths, tgt = batch
     model = make_model()
