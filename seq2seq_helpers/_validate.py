@@ -310,7 +310,7 @@ def _where(where: str) -> str:
 
 
 def float_tensors(where: str, named: dict, dtype: torch.dtype | None = None) -> None:
-    """Tensors (None entries skipped) of one float dtype, and of ``dtype`` (a module's weights') when given.
+    """Tensors of one float dtype, and of ``dtype`` (a module's weights') when given.
 
     An integer or bool tensor is a TypeError (vectors, not ids); a float64 key beside a float32 query, or a
     float64 input to float32 weights, is a TypeError naming both dtypes and the conversion that fixes it, where
@@ -318,8 +318,6 @@ def float_tensors(where: str, named: dict, dtype: torch.dtype | None = None) -> 
     """
     first = None
     for name, t in named.items():
-        if t is None:
-            continue
         if not isinstance(t, torch.Tensor):
             raise TypeError(f"{_where(where)}{name} must be a torch.Tensor, got {_describe(t)}")
         if not t.is_floating_point():

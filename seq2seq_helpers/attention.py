@@ -84,7 +84,10 @@ class _Attention(nn.Module):
         tensors of the weights' dtype, all on the weights' device. Only the last check reads tensor values."""
         where = type(self).__name__
         dtype, device = _validate.weights_of(self)
-        _validate.float_tensors(where, {"query": query, "keys": keys, "projected_keys": projected_keys}, dtype)
+        named = {"query": query, "keys": keys}
+        if projected_keys is not None:
+            named["projected_keys"] = projected_keys
+        _validate.float_tensors(where, named, dtype)
         if query.dim() != 3:
             raise ValueError(
                 f"{where}: query must have shape [batch, tgt_len, {self.query_dim}], got "
@@ -110,10 +113,7 @@ class _Attention(nn.Module):
                 f"{where}: projected_keys must be precompute(keys), [batch, src_len, {self.projected_dim}] = "
                 f"{expected}, got {list(projected_keys.shape)}"
             )
-        on_device = {"query": query, "keys": keys, "projected_keys": projected_keys}
-        if isinstance(mask, torch.Tensor):
-            on_device["mask"] = mask
-        _validate.one_device(where, on_device, device)
+        _validate.one_device(where, {**named, "mask": mask if isinstance(mask, torch.Tensor) else None}, device)
         _validate.src_mask_(mask, keys.shape[0], keys.shape[1], where)  # type, shape, then a real token per row
 
 
