@@ -297,6 +297,102 @@ def float_tensor(value, name: str, shape: Sequence[int | None], what: str) -> to
     return value
 
 
+def weights_of(module) -> tuple[torch.dtype | None, torch.device | None]:
+    """The dtype and device of a module's (first) parameter, what its inputs must match; ``(None, None)`` for a
+    module without parameters."""
+    for p in module.parameters():
+        return p.dtype, p.device
+    return None, None
+
+
+def _where(where: str) -> str:
+    return f"{where}: " if where else ""
+
+
+def float_tensors(where: str, named: dict, dtype: torch.dtype | None = None) -> None:
+    """Tensors of one float dtype, and of ``dtype`` (a module's weights') when given.
+
+    An integer or bool tensor is a TypeError (vectors, not ids); a float64 key beside a float32 query, or a
+    float64 input to float32 weights, is a TypeError naming both dtypes and the conversion that fixes it, where
+    PyTorch would stop inside a matrix product with a RuntimeError.
+    """
+    first = None
+    for name, t in named.items():
+        if not isinstance(t, torch.Tensor):
+            raise TypeError(f"{_where(where)}{name} must be a torch.Tensor, got {_describe(t)}")
+        if not t.is_floating_point():
+            raise TypeError(
+                f"{_where(where)}{name} must be a float tensor of vectors, got dtype {t.dtype}; token ids go "
+                f"through an nn.Embedding first, other numbers can be converted with {name}.float()"
+            )
+        if first is None:
+            first = name, t.dtype
+        elif t.dtype != first[1]:
+            raise TypeError(
+                f"{_where(where)}{first[0]} is {first[1]} but {name} is {t.dtype}; give them one dtype, "
+                f"e.g. {name}.to({first[0]}.dtype)"
+            )
+    if first is not None and dtype is not None and first[1] != dtype:
+        raise TypeError(
+            f"{_where(where)}{first[0]} is {first[1]} but the module's weights are {dtype}; convert the inputs "
+            f"({first[0]}.to({dtype})) or the module (module.to({first[1]}))"
+        )
+
+
+def one_device(where: str, named: dict, device: torch.device | None = None) -> None:
+    """Tensors (None entries skipped) on one device, and on ``device`` (a module's weights') when given."""
+    first = None
+    for name, t in named.items():
+        if t is None:
+            continue
+        if first is None:
+            first = name, t.device
+        elif t.device != first[1]:
+            raise ValueError(
+                f"{_where(where)}{first[0]} is on {first[1]} but {name} is on {t.device}; move them to one "
+                f"device, e.g. {name}.to({first[0]}.device)"
+            )
+    if first is not None and device is not None and first[1] != device:
+        raise ValueError(
+            f"{_where(where)}{first[0]} is on {first[1]} but the module's weights are on {device}; move the "
+            "inputs with .to(device) (or the module with module.to(device))"
+        )
+
+
+def batch_shapes(where: str, named: dict) -> torch.Size:
+    """The broadcast of the batch shapes ``named`` (name -> torch.Size); a ValueError naming them if they
+    do not broadcast (each dimension equal, or 1 in all but one)."""
+    try:
+        return torch.broadcast_shapes(*named.values())
+    except RuntimeError:
+        shapes = ", ".join(f"{name} {list(shape)}" for name, shape in named.items())
+        raise ValueError(
+            f"{_where(where)}the batch dimensions (all but the last two) do not broadcast: {shapes}; give every "
+            "tensor the same batch (or size 1 where it is shared)"
+        ) from None
+
+
+def bool_mask(mask, where: str, shape: Sequence[int], layout: str, meaning: str = "True = may attend") -> None:
+    """A bool mask that broadcasts to ``shape`` (the attention scores') without growing it.
+
+    ``layout`` names the scores' dimensions and how a common mask is shaped for them, for the message.
+    """
+    fix = "build it with lengths_to_mask or causal_mask (a 0/1 mask converts with mask.bool())"
+    if not isinstance(mask, torch.Tensor):
+        raise TypeError(f"{_where(where)}mask must be a bool torch.Tensor ({meaning}) or None, got {_describe(mask)}")
+    if mask.dtype != torch.bool:
+        raise TypeError(f"{_where(where)}mask must be a bool tensor ({meaning}), got dtype {mask.dtype}; {fix}")
+    try:
+        fits = torch.broadcast_shapes(mask.shape, shape) == tuple(shape)
+    except RuntimeError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"{_where(where)}mask of shape {list(mask.shape)} does not broadcast to the scores' shape "
+            f"{list(shape)} {layout}"
+        )
+
+
 # --------------------------------------------------------------------------------------------- models
 
 
@@ -353,49 +449,6 @@ def src_mask_(mask, batch: int, src_len: int, where: str) -> None:
         )
     if not bool(mask.any(dim=1).all()):
         raise ValueError(f"{where}: a row of mask has no real token; every source sequence needs at least one")
-
-
-def attention_args(module, query, keys, mask, projected_keys) -> None:
-    """An attention module's ``(query [B,T,Hq], keys [B,S,Hk], mask [B,S], projected_keys)``."""
-    name = type(module).__name__
-    for arg, value in (("query", query), ("keys", keys)):
-        if not isinstance(value, torch.Tensor):
-            raise TypeError(f"{name}: {arg} must be a torch.Tensor, got {_describe(value)}")
-        if not value.is_floating_point():
-            raise TypeError(f"{name}: {arg} must be a float tensor, got dtype {value.dtype}")
-    if query.dim() != 3:
-        raise ValueError(
-            f"{name}: query must have shape [batch, tgt_len, {module.query_dim}], got "
-            f"{list(query.shape)}; for one step use query.unsqueeze(1)"
-        )
-    if keys.dim() != 3:
-        raise ValueError(f"{name}: keys must have shape [batch, src_len, {module.key_dim}], got {list(keys.shape)}")
-    if query.shape[0] != keys.shape[0]:
-        raise ValueError(f"{name}: query has batch {query.shape[0]} but keys have batch {keys.shape[0]}")
-    if query.shape[-1] != module.query_dim or keys.shape[-1] != module.key_dim:
-        raise ValueError(
-            f"{name}: expected query [..., {module.query_dim}] and keys [..., {module.key_dim}], got "
-            f"query {list(query.shape)} and keys {list(keys.shape)}"
-        )
-    if query.shape[1] == 0 or keys.shape[1] == 0:
-        raise ValueError(
-            f"{name}: query and keys need at least one position, got query {list(query.shape)} and "
-            f"keys {list(keys.shape)}"
-        )
-    src_mask_(mask, keys.shape[0], keys.shape[1], name)
-    same_device(module, query, "query")
-    if keys.device != query.device or mask.device != query.device:
-        raise ValueError(
-            f"{name}: query, keys and mask must be on one device, got {query.device}, {keys.device} and {mask.device}"
-        )
-    if projected_keys is not None and (
-        not isinstance(projected_keys, torch.Tensor) or projected_keys.shape[:2] != keys.shape[:2]
-    ):
-        shape = list(projected_keys.shape) if isinstance(projected_keys, torch.Tensor) else _describe(projected_keys)
-        raise ValueError(
-            f"{name}: projected_keys must be precompute(keys), [batch, src_len, ...] = "
-            f"{list(keys.shape[:2])} + [...], got {shape}"
-        )
 
 
 def target(model, src: torch.Tensor, tgt) -> torch.Tensor:

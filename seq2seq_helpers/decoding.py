@@ -232,12 +232,26 @@ def sampling_probs(logits: torch.Tensor, temperature: float = 1.0, top_k=None, t
     """The distribution :func:`sample_decode` draws from: ``softmax(logits / temperature)``, cut to the ``top_k``
     most likely tokens, then to the smallest set of most likely tokens whose probability reaches ``top_p``
     (nucleus sampling, Holtzman et al., 2020), renormalised. ``logits [rows, vocab]`` -> ``[rows, vocab]``.
-    Ties at the cut are broken by token id (the lower id stays), as ``argmax`` does. Lesson 05 §8.
+    Ties at the cut are broken by token id (the lower id stays), as ``argmax`` does. ``top_p=1`` keeps every
+    token, exactly. A ``-inf`` logit bans its token; a row whose logits are all ``-inf``, or hold NaN or ``+inf``,
+    has no distribution and is refused. Lesson 05 §8.
     """
     temperature, top_k, top_p = _check_sampling_args(temperature, top_k, top_p, None)
     logits = _validate.tensor(logits, "logits", "[rows, vocab] scores")
-    if logits.dim() != 2 or not logits.is_floating_point():
+    if logits.dim() != 2 or not logits.is_floating_point() or logits.shape[1] == 0:
         raise ValueError(f"logits must be a float tensor of shape [rows, vocab], got {_validate._describe(logits)}")
+    no_distribution = logits.isnan().any(dim=-1) | logits.isposinf().any(dim=-1) | logits.isneginf().all(dim=-1)
+    if bool(no_distribution.any()):
+        row = int(no_distribution.nonzero()[0])
+        raise ValueError(
+            f"logits row {row} has no distribution to sample from: it holds NaN or +inf, or every logit is -inf "
+            "(every token banned); leave at least one token a finite logit, and check the model for NaN"
+        )
+    return _sampling_probs(logits, temperature, top_k, top_p)
+
+
+def _sampling_probs(logits, temperature, top_k, top_p):
+    """:func:`sampling_probs` without its checks, for :func:`sample_decode`'s steps."""
     probs = F.softmax(logits.float() / temperature, dim=-1)  # [rows, vocab]
     order = probs.argsort(dim=-1, descending=True, stable=True)  # [rows, vocab] most likely first
     sorted_probs = probs.gather(1, order)  # [rows, vocab]
@@ -245,9 +259,12 @@ def sampling_probs(logits: torch.Tensor, temperature: float = 1.0, top_k=None, t
     if top_k is not None:
         keep[:, top_k:] = False
     if top_p is not None:
+        # A token stays if the likelier tokens' mass is below top_p, i.e. if its own mass plus the less likely
+        # tokens' exceeds 1 - top_p. That tail sum adds small numbers to small numbers, so it keeps their
+        # precision: top_p = 1 keeps every token exactly, where 1 - (a rounded prefix sum) could cut a 1e-8 tail.
         kept = sorted_probs * keep  # [rows, vocab]
-        before = (kept.cumsum(dim=-1) - kept) / kept.sum(dim=-1, keepdim=True)  # mass of the likelier kept tokens
-        keep &= before < top_p  # the most likely token always stays (nothing comes before it)
+        tail = kept.flip(-1).cumsum(dim=-1).flip(-1)  # [rows, vocab]: mass of this token and every less likely one
+        keep &= tail > (1.0 - top_p) * kept.sum(dim=-1, keepdim=True)  # the most likely token always stays
     mask = torch.zeros_like(keep).scatter(1, order, keep)  # [rows, vocab] back in token order
     probs = probs * mask
     return probs / probs.sum(dim=-1, keepdim=True)
@@ -277,7 +294,7 @@ def sample_decode(
     temperature, top_k, top_p = _check_sampling_args(temperature, top_k, top_p, generator)
 
     def draw(logits, step_log_probs):
-        probs = sampling_probs(logits, temperature, top_k, top_p)  # [batch, vocab]
+        probs = _sampling_probs(logits, temperature, top_k, top_p)  # [batch, vocab], arguments checked above
         draw_on = generator.device if generator is not None else logits.device
         return torch.multinomial(probs.to(draw_on), 1, generator=generator).squeeze(1).to(logits.device)  # [batch]
 

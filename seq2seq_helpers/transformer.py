@@ -52,33 +52,63 @@ __all__ = [
 
 
 # ------------------------------------------------------------------------------------------ checks
+# The public entries (scaled_dot_product_attention; MultiHeadAttention's forward, project_kv and attend; the
+# layers' forward and step) check their arguments once, with these and _validate's generic helpers. The
+# package's own layers and TransformerSeq2Seq call the unchecked private steps (_sdpa, _forward, _project_kv,
+# _attend, _step) on tensors they produced themselves, so training and decoding do not check again.
+
+_PADDING = "a padding mask [batch, key_len] needs mask[:, None, None, :] for [batch, heads, query_len, key_len]"
+_HEADS = f"[batch, heads, query_len, key_len]; {_PADDING}, a causal mask is [query_len, key_len]"
 
 
-def _check_tensor(name: str, value, dims: int | None = None, where: str = "") -> None:
-    prefix = f"{where}: " if where else ""
-    if not isinstance(value, torch.Tensor):
-        raise TypeError(f"{prefix}{name} must be a torch.Tensor, got {type(value).__name__}")
-    if dims is not None and value.dim() != dims:
-        raise ValueError(f"{prefix}{name} must have {dims} dimensions, got shape {list(value.shape)}")
+def _shapes(named: dict) -> str:
+    parts = [f"{name} {list(t.shape)}" for name, t in named.items()]
+    return ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def _check_mask(mask, scores_shape, where: str) -> None:
-    if mask is None:
-        return
-    _check_tensor("mask", mask, where=where)
-    if mask.dtype != torch.bool:
-        raise TypeError(
-            f"{where}: mask must be a bool tensor (True = may attend), got dtype {mask.dtype}; "
-            "build it with lengths_to_mask or causal_mask"
-        )
-    try:
-        torch.broadcast_shapes(mask.shape, scores_shape)
-    except RuntimeError:
+def _check_vectors(mha: MultiHeadAttention, where: str, **named) -> int:
+    """Float tensors ``[batch, length, d_model]`` of the weights' dtype and device, all of one batch; returns it."""
+    dtype, device = _validate.weights_of(mha)
+    _validate.float_tensors(where, named, dtype)
+    for name, t in named.items():
+        if t.dim() != 3 or t.shape[-1] != mha.d_model:
+            raise ValueError(f"{where}: {name} must be [batch, length, d_model={mha.d_model}], got {list(t.shape)}")
+    batches = {name: t.shape[0] for name, t in named.items()}
+    if len(set(batches.values())) > 1:
+        raise ValueError(f"{where}: {_shapes(named)} must share the batch")
+    _validate.one_device(where, named, device)
+    return next(iter(batches.values()))
+
+
+def _check_projected(mha: MultiHeadAttention, where: str, batch: int, **named) -> int:
+    """Keys and values split into heads, ``[batch, heads, key_len, d_head]`` as ``project_kv`` returns them, of
+    the weights' dtype and device, all of one length; returns it."""
+    dtype, device = _validate.weights_of(mha)
+    _validate.float_tensors(where, named, dtype)
+    for name, t in named.items():
+        if t.dim() != 4 or (t.shape[0], t.shape[1], t.shape[3]) != (batch, mha.num_heads, mha.d_head):
+            raise ValueError(
+                f"{where}: {name} must be [batch={batch}, heads={mha.num_heads}, key_len, d_head={mha.d_head}] "
+                f"as project_kv returns it, got {list(t.shape)}"
+            )
+    if len({t.shape[2] for t in named.values()}) > 1:
+        raise ValueError(f"{where}: {_shapes(named)} must have one key_len")
+    _validate.one_device(where, named, device)
+    return next(iter(named.values())).shape[2]
+
+
+def _check_heads_mask(mha: MultiHeadAttention, where: str, mask, batch: int, query_len: int, key_len: int) -> None:
+    if mask is not None:
+        _validate.bool_mask(mask, where, (batch, mha.num_heads, query_len, key_len), _HEADS)
+        _validate.one_device(where, {"mask": mask}, _validate.weights_of(mha)[1])
+
+
+def _check_heads(d_model: int, num_heads: int) -> None:
+    if d_model % num_heads:
         raise ValueError(
-            f"{where}: mask of shape {list(mask.shape)} does not broadcast to the scores' shape "
-            f"{list(scores_shape)} [..., query_len, key_len]; a padding mask [batch, key_len] needs "
-            "mask[:, None, None, :] for [batch, heads, query_len, key_len]"
-        ) from None
+            f"d_model ({d_model}) must be divisible by num_heads ({num_heads}): each head gets "
+            "d_model / num_heads dimensions"
+        )
 
 
 # ------------------------------------------------------------------------------------------ pieces
@@ -89,13 +119,16 @@ def scaled_dot_product_attention(
 ):
     """``softmax(query key^T / sqrt(d) masked) value``: lesson 08 §1.
 
-    ``query [..., T, d]``, ``key [..., S, d]``, ``value [..., S, d_v]``; ``mask`` a bool tensor broadcastable to
-    ``[..., T, S]``, True where a query may attend. A masked position gets score ``-inf``, so its weight is
-    exactly 0. Returns ``(output [..., T, d_v], weights [..., T, S])``.
+    ``query [..., T, d]``, ``key [..., S, d]``, ``value [..., S, d_v]``, float tensors of one dtype and device
+    whose batch dimensions ``...`` broadcast; ``mask`` a bool tensor broadcastable to ``[..., T, S]``, True where
+    a query may attend. A masked position gets weight exactly 0; a query whose mask allows no key at all gets
+    weight 0 on every key and output 0, as ``torch.nn.functional.scaled_dot_product_attention`` gives it (a
+    softmax over nothing but ``-inf`` would be NaN). Returns ``(output [..., T, d_v], weights [..., T, S])``.
     """
     where = "scaled_dot_product_attention"
-    for name, t in (("query", query), ("key", key), ("value", value)):
-        _check_tensor(name, t, where=where)
+    named = {"query": query, "key": key, "value": value}
+    _validate.float_tensors(where, named)
+    for name, t in named.items():
         if t.dim() < 2:
             raise ValueError(f"{where}: {name} must be [..., length, dim], got shape {list(t.shape)}")
     if query.shape[-1] != key.shape[-1]:
@@ -104,11 +137,26 @@ def scaled_dot_product_attention(
         )
     if key.shape[-2] != value.shape[-2]:
         raise ValueError(f"{where}: key and value must have the same length, got {key.shape[-2]} and {value.shape[-2]}")
-    scores = query @ key.transpose(-2, -1) / math.sqrt(query.shape[-1])  # [..., T, S]
-    _check_mask(mask, scores.shape, where)
+    _validate.batch_shapes(where, {name: t.shape[:-2] for name, t in named.items()})
     if mask is not None:
-        scores = scores.masked_fill(~mask, float("-inf"))  # masked positions can never win
-    weights = scores.softmax(dim=-1)  # [..., T, S], exactly 0 where masked
+        scores = (*torch.broadcast_shapes(query.shape[:-2], key.shape[:-2]), query.shape[-2], key.shape[-2])
+        _validate.bool_mask(mask, where, scores, f"[..., query_len, key_len]; {_PADDING}")
+    _validate.one_device(where, {**named, "mask": mask})
+    return _sdpa(query, key, value, mask)
+
+
+def _sdpa(query, key, value, mask=None):
+    """:func:`scaled_dot_product_attention` without its checks, for the package's own layers."""
+    scores = query @ key.transpose(-2, -1) / math.sqrt(query.shape[-1])  # [..., T, S]
+    if mask is None:
+        weights = scores.softmax(dim=-1)  # [..., T, S]
+        return weights @ value, weights
+    # Masked scores get the lowest finite value, not -inf: a query that may attend no key then has a finite
+    # softmax (no NaN, forward or backward), which the second masked_fill zeroes; every other query's masked
+    # weights are exactly 0 either way (exp underflows), so its output is the same as with -inf.
+    masked_out = ~mask
+    weights = scores.masked_fill(masked_out, torch.finfo(scores.dtype).min).softmax(dim=-1)  # [..., T, S]
+    weights = weights.masked_fill(masked_out, 0.0)  # exactly 0 where masked, and on a query that sees no key
     return weights @ value, weights  # [..., T, d_v], [..., T, S]
 
 
@@ -143,8 +191,11 @@ class MultiHeadAttention(nn.Module):
 
     ``forward(query [B,T,d], key [B,S,d], value [B,S,d], mask) -> (output [B,T,d], weights [B,heads,T,S])``;
     ``mask`` is bool, True = may attend, broadcastable to ``[B, heads, T, S]`` (``[B, 1, 1, S]`` for padding,
-    ``[T, S]`` for the causal mask). The parameters ``q_proj, k_proj, v_proj, out_proj`` are what
-    ``torch.nn.MultiheadAttention`` keeps in ``in_proj_weight`` (stacked) and ``out_proj``.
+    ``[T, S]`` for the causal mask). A query that may attend no key gets weights 0 and output ``out_proj.bias``
+    (its heads' outputs are 0, as in :func:`scaled_dot_product_attention`). The parameters ``q_proj, k_proj,
+    v_proj, out_proj`` are what ``torch.nn.MultiheadAttention`` keeps in ``in_proj_weight`` (stacked) and
+    ``out_proj``. ``forward``, ``project_kv`` and ``attend`` check their arguments; the package's layers call
+    the unchecked ``_forward``, ``_project_kv`` and ``_attend``.
     """
 
     def __init__(self, d_model: int, num_heads: int, dropout: float = 0.0):
@@ -152,11 +203,7 @@ class MultiHeadAttention(nn.Module):
         _validate.integer(d_model, "d_model")
         _validate.integer(num_heads, "num_heads")
         _validate.dropout(dropout)
-        if d_model % num_heads:
-            raise ValueError(
-                f"d_model ({d_model}) must be divisible by num_heads ({num_heads}): each head gets "
-                "d_model / num_heads dimensions"
-            )
+        _check_heads(d_model, num_heads)
         self.d_model, self.num_heads, self.d_head, self.dropout = d_model, num_heads, d_model // num_heads, dropout
         self.q_proj = nn.Linear(d_model, d_model)
         self.k_proj = nn.Linear(d_model, d_model)
@@ -170,12 +217,26 @@ class MultiHeadAttention(nn.Module):
     def project_kv(self, key: torch.Tensor, value: torch.Tensor):
         """Keys and values split into heads, ``[B, heads, S, d_head]`` each: what a decoder caches. Contiguous, so
         attending to them at every step does not copy them again."""
+        where = "MultiHeadAttention.project_kv"
+        _check_vectors(self, where, key=key, value=value)
+        if key.shape[1] != value.shape[1]:
+            raise ValueError(f"{where}: key {list(key.shape)} and value {list(value.shape)} must have one length")
+        return self._project_kv(key, value)
+
+    def _project_kv(self, key, value):
         return self.split_heads(self.k_proj(key)).contiguous(), self.split_heads(self.v_proj(value)).contiguous()
 
     def attend(self, query: torch.Tensor, k: torch.Tensor, v: torch.Tensor, mask: torch.Tensor | None = None):
         """Attention of ``query [B,T,d]`` (projected here) over already projected ``k, v [B,heads,S,d_head]``."""
+        where = "MultiHeadAttention.attend"
+        batch = _check_vectors(self, where, query=query)
+        key_len = _check_projected(self, where, batch, k=k, v=v)
+        _check_heads_mask(self, where, mask, batch, query.shape[1], key_len)
+        return self._attend(query, k, v, mask)
+
+    def _attend(self, query, k, v, mask=None):
         q = self.split_heads(self.q_proj(query))  # [batch, heads, T, d_head]
-        context, weights = scaled_dot_product_attention(q, k, v, mask)  # [batch, heads, T, d_head], [.., T, S]
+        context, weights = _sdpa(q, k, v, mask)  # [batch, heads, T, d_head], [.., T, S]
         if self.training and self.dropout:
             context = F.dropout(weights, self.dropout) @ v
         context = context.transpose(1, 2).reshape(query.shape[0], query.shape[1], self.d_model)  # [batch, T, d]
@@ -183,19 +244,15 @@ class MultiHeadAttention(nn.Module):
 
     def forward(self, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, mask: torch.Tensor | None = None):
         where = "MultiHeadAttention"
-        for name, t in (("query", query), ("key", key), ("value", value)):
-            _check_tensor(name, t, 3, where)
-            if t.shape[-1] != self.d_model:
-                raise ValueError(
-                    f"{where}: {name} must be [batch, length, d_model={self.d_model}], got {list(t.shape)}"
-                )
-        if not query.shape[0] == key.shape[0] == value.shape[0] or key.shape[1] != value.shape[1]:
-            raise ValueError(
-                f"{where}: query {list(query.shape)}, key {list(key.shape)} and value "
-                f"{list(value.shape)} must share the batch, and key and value the length"
-            )
-        k, v = self.project_kv(key, value)  # [batch, heads, S, d_head]
-        return self.attend(query, k, v, mask)
+        batch = _check_vectors(self, where, query=query, key=key, value=value)
+        if key.shape[1] != value.shape[1]:
+            raise ValueError(f"{where}: key {list(key.shape)} and value {list(value.shape)} must have one length")
+        _check_heads_mask(self, where, mask, batch, query.shape[1], key.shape[1])
+        return self._forward(query, key, value, mask)
+
+    def _forward(self, query, key, value, mask=None):
+        k, v = self._project_kv(key, value)  # [batch, heads, S, d_head]
+        return self._attend(query, k, v, mask)
 
     @torch.no_grad()
     def load_torch_weights(self, mha: nn.MultiheadAttention) -> MultiHeadAttention:
@@ -241,10 +298,15 @@ class EncoderLayer(nn.Module):
         self.norm1, self.norm2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
         self.dropout = dropout
 
-    def forward(self, x: torch.Tensor, src_mask: torch.Tensor):
+    def forward(self, x: torch.Tensor, src_mask: torch.Tensor | None):
         # x: [batch, src_len, d_model], src_mask: [batch, 1, 1, src_len] (True = real token)
+        batch = _check_vectors(self.self_attn, "EncoderLayer", x=x)
+        _check_heads_mask(self.self_attn, "EncoderLayer", src_mask, batch, x.shape[1], x.shape[1])
+        return self._forward(x, src_mask)
+
+    def _forward(self, x, src_mask):
         h = self.norm1(x)
-        attended, weights = self.self_attn(h, h, h, src_mask)  # [batch, src_len, d], [batch, heads, S, S]
+        attended, weights = self.self_attn._forward(h, h, h, src_mask)  # [batch, src_len, d], [batch, heads, S, S]
         x = x + F.dropout(attended, self.dropout, self.training)
         x = x + F.dropout(self.feed_forward(self.norm2(x)), self.dropout, self.training)
         return x, weights
@@ -255,6 +317,7 @@ class DecoderLayer(nn.Module):
 
     ``forward`` runs a whole (teacher-forced) target; :meth:`step` runs one new position given the cache of
     the previous positions' self-attention keys and values, and the encoder's cross-attention keys and values.
+    Both check their arguments; the model calls the unchecked ``_forward`` and ``_step``.
     """
 
     def __init__(self, d_model: int, num_heads: int, d_ff: int, dropout: float = 0.0):
@@ -265,17 +328,27 @@ class DecoderLayer(nn.Module):
         self.norm1, self.norm2, self.norm3 = nn.LayerNorm(d_model), nn.LayerNorm(d_model), nn.LayerNorm(d_model)
         self.dropout = dropout
 
+    def _check(self, where, x, cross_k, cross_v, src_mask) -> int:
+        batch = _check_vectors(self.cross_attn, where, x=x)
+        src_len = _check_projected(self.cross_attn, where, batch, cross_k=cross_k, cross_v=cross_v)
+        _check_heads_mask(self.cross_attn, where, src_mask, batch, x.shape[1], src_len)
+        return batch
+
     def _rest(self, x, cross_k, cross_v, src_mask):
-        attended, cross_weights = self.cross_attn.attend(self.norm2(x), cross_k, cross_v, src_mask)
+        attended, cross_weights = self.cross_attn._attend(self.norm2(x), cross_k, cross_v, src_mask)
         x = x + F.dropout(attended, self.dropout, self.training)
         x = x + F.dropout(self.feed_forward(self.norm3(x)), self.dropout, self.training)
         return x, cross_weights
 
-    def forward(self, x: torch.Tensor, cross_k: torch.Tensor, cross_v: torch.Tensor, src_mask: torch.Tensor):
+    def forward(self, x: torch.Tensor, cross_k: torch.Tensor, cross_v: torch.Tensor, src_mask: torch.Tensor | None):
         # x: [batch, T, d]; cross_k, cross_v: [batch, heads, S, d_head]; src_mask: [batch, 1, 1, S]
+        self._check("DecoderLayer", x, cross_k, cross_v, src_mask)
+        return self._forward(x, cross_k, cross_v, src_mask)
+
+    def _forward(self, x, cross_k, cross_v, src_mask):
         h = self.norm1(x)
         mask = causal_mask(x.shape[1], device=x.device)  # [T, T]: position t sees 0..t only
-        attended, self_weights = self.self_attn(h, h, h, mask)  # [batch, T, d], [batch, heads, T, T]
+        attended, self_weights = self.self_attn._forward(h, h, h, mask)  # [batch, T, d], [batch, heads, T, T]
         x = x + F.dropout(attended, self.dropout, self.training)
         x, cross_weights = self._rest(x, cross_k, cross_v, src_mask)
         return x, self_weights, cross_weights
@@ -285,11 +358,28 @@ class DecoderLayer(nn.Module):
     ):
         """One new position ``x [batch, 1, d]``; ``cache = (k, v)`` of the previous positions,
         ``[batch, heads, t, d_head]`` each (or None at the first step). Returns ``(x, new cache, cross weights)``."""
+        where = "DecoderLayer.step"
+        batch = self._check(where, x, cross_k, cross_v, src_mask)
+        if x.shape[1] != 1:
+            raise ValueError(
+                f"{where}: x must be one new position [batch, 1, d_model], got {list(x.shape)}; "
+                "for a whole target call the layer itself"
+            )
+        if cache is not None:
+            if not (isinstance(cache, tuple) and len(cache) == 2):
+                raise TypeError(
+                    f"{where}: cache must be None (first step) or the (k, v) pair the previous step returned, "
+                    f"got {_validate._describe(cache)}"
+                )
+            _check_projected(self.self_attn, where, batch, cache_k=cache[0], cache_v=cache[1])
+        return self._step(x, cache, cross_k, cross_v, src_mask)
+
+    def _step(self, x, cache, cross_k, cross_v, src_mask):
         h = self.norm1(x)
-        k_new, v_new = self.self_attn.project_kv(h, h)  # [batch, heads, 1, d_head] each
+        k_new, v_new = self.self_attn._project_kv(h, h)  # [batch, heads, 1, d_head] each
         if cache is not None:
             k_new, v_new = torch.cat([cache[0], k_new], dim=2), torch.cat([cache[1], v_new], dim=2)
-        attended, _ = self.self_attn.attend(h, k_new, v_new)  # the newest position may see every cached one
+        attended, _ = self.self_attn._attend(h, k_new, v_new)  # the newest position may see every cached one
         x = x + F.dropout(attended, self.dropout, self.training)
         x, cross_weights = self._rest(x, cross_k, cross_v, src_mask)
         return x, (k_new, v_new), cross_weights
@@ -329,27 +419,16 @@ class TransformerState(NamedTuple):
     def batch_size(self) -> int:
         return self.memory.shape[0]
 
-    def _check_index(self, index) -> None:
-        if not isinstance(index, torch.Tensor) or index.dim() != 1 or index.dtype != torch.long:
-            raise TypeError("index must be a 1-D torch.long tensor of row numbers, e.g. torch.tensor([0, 0, 1])")
-        if index.numel() and (int(index.min()) < 0 or int(index.max()) >= self.batch_size):
-            raise ValueError(f"index holds rows outside 0..{self.batch_size - 1}")
-
     def select(self, index: torch.Tensor) -> TransformerState:
         """The state of rows ``index`` in that order (rows may repeat), as beam search needs."""
-        self._check_index(index)
+        index = _validate.row_index(index, self.batch_size, keep_size=False)
         return TransformerState(*(_select_rows(value, index) for value in self))
 
     def reorder(self, index: torch.Tensor) -> TransformerState:
         """``select(index)`` for an index that only moves rows among rows of the same source (one input's beam
         hypotheses): those share ``memory``, ``src_mask`` and ``cross_kv``, so only the cache and the tokens
         are reordered."""
-        self._check_index(index)
-        if index.numel() != self.batch_size:
-            raise ValueError(
-                f"reorder keeps the number of rows ({self.batch_size}), got an index of {index.numel()}; "
-                "use select to copy rows into a new batch"
-            )
+        index = _validate.row_index(index, self.batch_size, keep_size=True)
         return self._replace(self_kv=_select_rows(self.self_kv, index), tokens=_select_rows(self.tokens, index))
 
 
@@ -364,7 +443,8 @@ class PositionalEncoding(nn.Module):
         if positions not in ("sinusoidal", None):
             raise ValueError(f"positions must be 'sinusoidal' or None, got {positions!r}")
         self.d_model, self.max_len, self.positions, self.dropout = d_model, max_len, positions, dropout
-        self.register_buffer("table", sinusoidal_positions(max_len, d_model), persistent=False)
+        table = sinusoidal_positions(max_len, d_model) if positions is not None else None  # None: no table to build
+        self.register_buffer("table", table, persistent=False)
 
     def forward(self, embedded: torch.Tensor, start: int = 0) -> torch.Tensor:
         # embedded: [batch, length, d_model]
@@ -395,7 +475,9 @@ class TransformerEncoder(nn.Module):
         x = self.positions(self.embedding(src))  # [batch, src_len, d_model]
         weights = []
         for layer in self.layers:
-            x, w = layer(x, src_mask[:, None, None, :])  # [batch, src_len, d], [batch, heads, src_len, src_len]
+            x, w = layer._forward(
+                x, src_mask[:, None, None, :]
+            )  # [batch, src_len, d], [batch, heads, src_len, src_len]
             weights.append(w)
         return self.norm(x), weights  # memory [batch, src_len, d_model]
 
@@ -451,17 +533,9 @@ class TransformerSeq2Seq(_Seq2SeqBase):
         ):
             _validate.integer(value, name)
         _validate.dropout(dropout)
-        if positions not in ("sinusoidal", None):
-            raise ValueError(f"positions must be 'sinusoidal' or None, got {positions!r}")
         if not isinstance(mark_end, bool):
             raise TypeError(f"mark_end must be True or False, got {mark_end!r}")
-        if d_model % num_heads:
-            raise ValueError(
-                f"d_model ({d_model}) must be divisible by num_heads ({num_heads}): each head gets "
-                "d_model / num_heads dimensions"
-            )
-        if positions is not None and d_model % 2:
-            raise ValueError(f"d_model must be even for sinusoidal positions, got {d_model}")
+        _check_heads(d_model, num_heads)  # positions (and an even d_model for them): PositionalEncoding checks them
         self.d_model, self.num_heads, self.num_layers = d_model, num_heads, num_layers
         self.max_len, self.positions, self.mark_end = max_len, positions, mark_end
         self.use_cache = True
@@ -487,7 +561,7 @@ class TransformerSeq2Seq(_Seq2SeqBase):
         src, src_lengths = self._mark_end(src, src_lengths.to(src.device))
         src_mask = lengths_to_mask(src_lengths, src.shape[1])  # [batch, src_len] True = real
         memory, all_weights = self.encoder(src, src_mask)  # [batch, src_len, d_model], per layer [B, h, S, S]
-        cross_kv = tuple(layer.cross_attn.project_kv(memory, memory) for layer in self.decoder.layers)
+        cross_kv = tuple(layer.cross_attn._project_kv(memory, memory) for layer in self.decoder.layers)
         empty = torch.zeros(src.shape[0], 0, dtype=torch.long, device=src.device)  # [batch, 0]: nothing read yet
         state = TransformerState(memory, src_mask, cross_kv, None, empty)
         return (state, all_weights) if return_attention else state
@@ -500,7 +574,7 @@ class TransformerSeq2Seq(_Seq2SeqBase):
         mask = state.src_mask[:, None, None, :]  # [batch, 1, 1, src_len]
         self_weights, cross_weights = [], []
         for layer, (k, v) in zip(self.decoder.layers, state.cross_kv):
-            x, s, c = layer(x, k, v, mask)  # [batch, T, d], [batch, heads, T, T], [batch, heads, T, S]
+            x, s, c = layer._forward(x, k, v, mask)  # [batch, T, d], [batch, heads, T, T], [batch, heads, T, S]
             self_weights.append(s)
             cross_weights.append(c)
         return self.decoder.out(self.decoder.norm(x)), self_weights, cross_weights  # logits [batch, T, vocab]
@@ -530,7 +604,7 @@ class TransformerSeq2Seq(_Seq2SeqBase):
         caches = state.self_kv if state.self_kv is not None else (None,) * self.num_layers
         new_caches = []
         for layer, cache, (k, v) in zip(self.decoder.layers, caches, state.cross_kv):
-            x, cache, cross = layer.step(x, cache, k, v, mask)  # x: [batch, 1, d]; cache grows by one position
+            x, cache, cross = layer._step(x, cache, k, v, mask)  # x: [batch, 1, d]; cache grows by one position
             new_caches.append(cache)
         logits = self.decoder.out(self.decoder.norm(x)).squeeze(1)  # [batch, vocab]
         new_state = state._replace(self_kv=tuple(new_caches), tokens=tokens)

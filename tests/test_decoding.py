@@ -462,6 +462,49 @@ def test_samples_follow_the_truncated_renormalised_distribution(settings, expect
     )
 
 
+@pytest.mark.parametrize(
+    "tail, kept",
+    [
+        # [1 - 3t, t, t, t]: the likelier tokens' mass before each is 0, 1 - 3t, 1 - 2t, 1 - t; a token stays while
+        # that mass is below top_p, so top_p = 1 keeps all 4, and 1 - 1.5t keeps 3 (cuts the last token's 1 - t).
+        (1e-8, {1.0: 4, 1 - 1e-9: 4, 1 - 1.5e-8: 3, 1 - 2.5e-8: 2}),
+        (1e-6, {1.0: 4, 1 - 0.5e-6: 4, 1 - 1.5e-6: 3, 1 - 2.5e-6: 2, 0.5: 1}),
+    ],
+)
+def test_top_p_near_one_keeps_exactly_the_tokens_the_definition_keeps(tail, kept):
+    """Issue 28: top_p=1.0 zeroed tokens of probability 1e-8 (a float32 prefix sum rounded to 1), though 1 keeps
+    every token. Known answers from the definition, with margins far above float32 rounding of the tail."""
+    logits = torch.tensor([[1 - 3 * tail, tail, tail, tail]]).log()
+    for top_p, n in kept.items():
+        probs = sampling_probs(logits, top_p=top_p)[0]
+        assert torch.equal(probs > 0, torch.arange(4) < n), (tail, top_p, probs)
+        expected = torch.softmax(logits[0], -1) * (torch.arange(4) < n)
+        torch.testing.assert_close(probs, expected / expected.sum(), atol=0, rtol=1e-6)
+
+
+def test_top_p_on_a_long_tail_cuts_at_the_known_token():
+    """One token of mass 1/2 and 9,999 sharing the other half (q each): the last token has 1 - q before it, so
+    top_p = 1 - q/2 keeps all 10,000 and 1 - 1.5 q all but the last."""
+    vocab = 10_000
+    q = 0.5 / (vocab - 1)
+    logits = torch.cat([torch.tensor([0.5]), torch.full((vocab - 1,), q)]).log().unsqueeze(0)
+    for top_p, n in ((1.0, vocab), (1 - 0.5 * q, vocab), (1 - 1.5 * q, vocab - 1), (1 - 2.5 * q, vocab - 2)):
+        assert int((sampling_probs(logits, top_p=top_p) > 0).sum()) == n, top_p
+
+
+def test_sampling_probs_refuses_a_row_with_no_distribution_and_keeps_banned_tokens_at_zero():
+    """A -inf logit bans a token (probability exactly 0); a row with every token banned, or holding NaN or +inf,
+    would give NaN probabilities (softmax over nothing) and is refused, naming the row."""
+    inf = float("inf")
+    probs = sampling_probs(torch.tensor([[0.0, -inf, 0.0]]), top_p=1.0)
+    assert torch.equal(probs, torch.tensor([[0.5, 0.0, 0.5]]))
+    for row in ([-inf, -inf, -inf], [0.0, float("nan"), 0.0], [0.0, inf, 0.0]):
+        with pytest.raises(ValueError, match=r"logits row 1 has no distribution.*finite logit"):
+            sampling_probs(torch.tensor([[0.0, 1.0, 2.0], row]))
+    with pytest.raises(ValueError, match=r"shape \[rows, vocab\]"):
+        sampling_probs(torch.zeros(2, 0))
+
+
 def sequence_log_probs_fixed(tokens, lengths):
     logp = torch.tensor(FIXED).log()
     real = torch.arange(tokens.shape[1]) < lengths.unsqueeze(1)

@@ -3,6 +3,7 @@ exactly zero weight, the KV cache against recomputation, padding invariance, tea
 loop, the decoders of decoding.py used unchanged, and the errors a learner meets. Tiny models, a few seconds."""
 
 import math
+import re
 
 import pytest
 import torch
@@ -102,6 +103,46 @@ def test_multi_head_attention_equals_torch_multihead_attention(masked):
     assert torch.allclose(out, ref, atol=ATOL) and torch.allclose(weights, ref_weights, atol=ATOL)
     if masked:
         assert torch.all(weights[1, :, :, 2:] == 0)
+
+
+def test_a_query_that_may_attend_no_key_gets_zero_like_pytorchs_not_nan():
+    """Issue 28: a query whose mask allows no key gave NaN (a softmax over nothing but -inf); PyTorch's
+    scaled_dot_product_attention gives output 0 there, with zero and finite gradients. Other queries unchanged."""
+    torch.manual_seed(3)
+    q, k, v = (torch.randn(2, 3, s, 8, requires_grad=True) for s in (4, 5, 5))
+    mask = torch.ones(2, 3, 4, 5, dtype=torch.bool)
+    mask[0, 1, 2] = False  # query 2 of head 1 in example 0 may attend nothing
+    mask[1, :, :, 3:] = False  # example 1: padding, every query still sees 3 keys
+    out, weights = scaled_dot_product_attention(q, k, v, mask)
+    ref = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    assert torch.isnan(ref).sum() == 0 and torch.equal(ref[0, 1, 2], torch.zeros(8)), "PyTorch's own answer: 0"
+    assert torch.equal(out[0, 1, 2], torch.zeros(8)) and torch.equal(weights[0, 1, 2], torch.zeros(5))
+    torch.testing.assert_close(out, ref, atol=ATOL, rtol=0)
+    grads = torch.autograd.grad(out.square().sum(), (q, k, v))
+    ref_grads = torch.autograd.grad(ref.square().sum(), (q, k, v))
+    for grad, ref_grad in zip(grads, ref_grads):
+        assert torch.isfinite(grad).all()
+        torch.testing.assert_close(grad, ref_grad, atol=ATOL, rtol=0)
+    assert torch.equal(grads[0][0, 1, 2], torch.zeros(8)), "a query that sees nothing gets no gradient"
+    masked = weights.masked_select(~mask)
+    assert torch.equal(masked, torch.zeros_like(masked)) and torch.allclose(weights[1].sum(-1), torch.ones(3, 4))
+
+
+def test_multi_head_attention_of_a_query_that_may_attend_no_key_is_its_output_bias():
+    """Every head of such a query outputs 0 (as above), so the layer gives out_proj(0) = out_proj.bias, and
+    PyTorch's MultiheadAttention (need_weights=False, its scaled_dot_product_attention path) gives the same."""
+    torch.manual_seed(4)
+    torch_mha = nn.MultiheadAttention(16, 4, batch_first=True).eval()
+    with torch.no_grad():
+        torch_mha.out_proj.bias.normal_()  # PyTorch initialises it to 0, which would hide a wrong answer
+    mine = MultiHeadAttention(16, 4).load_torch_weights(torch_mha)
+    query, memory = torch.randn(2, 3, 16), torch.randn(2, 5, 16)
+    real = torch.tensor([[False] * 5, [True, True, False, False, False]])  # example 0 has no real key
+    out, weights = mine(query, memory, memory, real[:, None, None, :])
+    ref, _ = torch_mha(query, memory, memory, key_padding_mask=~real, need_weights=False)
+    assert torch.isfinite(out).all() and torch.equal(weights[0], torch.zeros(4, 3, 5))
+    torch.testing.assert_close(out[0], mine.out_proj.bias.detach().expand(3, 16), atol=0, rtol=0)
+    torch.testing.assert_close(out, ref, atol=ATOL, rtol=0)
 
 
 # ------------------------------------------------------------------------------------------ the model
@@ -315,6 +356,16 @@ def test_errors_for_bad_construction():
         MultiHeadAttention(16, 4).load_torch_weights(nn.MultiheadAttention(16, 2))
 
 
+def test_positions_none_needs_no_even_d_model_and_sinusoidal_does(batch):
+    """d_model's evenness is a need of the sine/cosine table alone (checked once, where the table is built):
+    without positions an odd d_model works, as TransformerSeq2Seq's docstring promises."""
+    src, src_lengths, tgt = batch
+    model = TransformerSeq2Seq(VOCAB, d_model=9, num_heads=3, d_ff=16, positions=None)
+    assert model(src, src_lengths, tgt).shape == (3, tgt.shape[1], VOCAB)
+    with pytest.raises(ValueError, match="d_model must be even for sinusoidal positions"):
+        TransformerSeq2Seq(VOCAB, d_model=9, num_heads=3)
+
+
 def test_errors_for_bad_inputs(batch):
     src, src_lengths, tgt = batch
     model = make_model()
@@ -347,6 +398,100 @@ def test_errors_for_bad_inputs(batch):
         scaled_dot_product_attention(x, torch.randn(2, 3, 4), x)
     with pytest.raises(ValueError, match="d_model=16"):
         MultiHeadAttention(16, 4)(x, x, x)
+
+
+def _attention_doors():
+    """(name, call) for every public attention entry of the package, each taking (query, key, value, mask) as
+    [batch, length, 16] tensors and a [batch, 1, 1, key_len] (or, for lesson 04's modules, [batch, key_len]) mask."""
+    from seq2seq_helpers.attention import make_attention
+
+    torch.manual_seed(5)
+    mha, layer = MultiHeadAttention(16, 4), DecoderLayer(16, 4, 32)
+
+    def attend(q, k, v, m):
+        return mha.attend(q, *mha.project_kv(k, v), m) if k.dtype == q.dtype else mha.attend(q, k, v, m)
+
+    doors = [
+        ("scaled_dot_product_attention", lambda q, k, v, m: scaled_dot_product_attention(q, k, v, m[:, 0]), True),
+        ("MultiHeadAttention", mha, True),
+        ("MultiHeadAttention.attend", attend, True),
+    ]
+    for kind in ("additive", "dot", "general"):
+        module = make_attention(kind, 16, 16)
+        doors.append((type(module).__name__, lambda q, k, v, m, module=module: module(q, k, m[:, 0, 0]), False))
+    doors.append(("DecoderLayer", lambda q, k, v, m: layer(q, *layer.cross_attn.project_kv(k, v), m), True))
+    return doors
+
+
+@pytest.mark.parametrize("name, door, heads", _attention_doors(), ids=[d[0] for d in _attention_doors()])
+def test_every_attention_door_names_the_problem_and_the_fix_instead_of_torchs_runtime_error(name, door, heads):
+    """Issue 28: a float64 key beside a float32 query, integer tensors, batches that don't broadcast, masks of
+    the wrong dtype or shape and tensors on two devices reached PyTorch's RuntimeErrors. Each must be a
+    TypeError (wrong dtype) or ValueError (wrong shape or device) that names what is wrong and the fix."""
+    q, kv = torch.randn(2, 3, 16), torch.randn(2, 5, 16)
+    mask = torch.ones(2, 1, 1, 5, dtype=torch.bool)
+    door(q, kv, kv, mask)  # the valid call works
+    cases = [
+        (
+            "float64 key",
+            (q, kv.double(), kv, mask),
+            TypeError,
+            r"(key|keys|k) is torch\.float64.*\.to\(|but (key|keys|k) is torch\.float64.*\.to\(",
+        ),
+        (
+            "integer query",
+            (q.long(), kv, kv, mask),
+            TypeError,
+            r"(query|x) must be a float tensor.*Embedding.*float\(\)",
+        ),
+        ("integer key", (q, kv.long(), kv, mask), TypeError, r"(key|keys|k) must be a float tensor"),
+        ("other batch", (q, torch.randn(3, 5, 16), torch.randn(3, 5, 16), mask), ValueError, r"batch"),
+        ("int mask", (q, kv, kv, mask.long()), TypeError, r"mask must be a bool tensor.*(lengths_to_mask|\.bool\(\))"),
+        ("mask too long", (q, kv, kv, torch.ones(2, 1, 1, 6, dtype=torch.bool)), ValueError, r"mask"),
+        ("key on meta", (q, kv.to("meta"), kv.to("meta"), mask), ValueError, r"is on meta.*\.to\("),
+    ]
+    if heads:
+        cases.append(("value float64", (q, kv, kv.double(), mask), TypeError, r"float64"))
+    for label, args, error, says in cases:
+        with pytest.raises((TypeError, ValueError)) as caught:
+            door(*args)
+        assert type(caught.value) is error, f"{name}, {label}: {type(caught.value).__name__}: {caught.value}"
+        assert re.search(says, str(caught.value)), f"{name}, {label}: {caught.value}"
+        assert str(caught.value).startswith(name.split(".")[0]) or name == "DecoderLayer", caught.value
+
+
+def test_a_float64_model_takes_float64_inputs_and_a_float32_one_says_what_to_convert():
+    mha = MultiHeadAttention(16, 4).double()
+    x = torch.randn(2, 3, 16, dtype=torch.float64)
+    out, _ = mha(x, x, x)
+    assert out.dtype == torch.float64
+    with pytest.raises(TypeError, match=r"query is torch\.float32 but the module's weights are torch\.float64.*to\("):
+        mha(x.float(), x.float(), x.float())
+    with pytest.raises(ValueError, match=r"does not broadcast to the scores' shape \[2, 3, 3\]"):
+        scaled_dot_product_attention(x, x, x, torch.ones(4, 2, 3, 3, dtype=torch.bool))  # would grow the output
+    with pytest.raises(ValueError, match=r"one new position"):
+        DecoderLayer(16, 4, 32).double().step(x, None, *mha.project_kv(x, x), None)
+
+
+def test_the_model_checks_once_at_its_door_and_its_layers_run_unchecked(batch, monkeypatch):
+    """Issue 28: the package's own loops do not re-check tensors they produced. Training and cached decoding call
+    none of the attention checks: the model's encode / decode_step check the tokens the learner passes."""
+    import seq2seq_helpers.transformer as transformer
+
+    calls = []
+    for check in ("_check_vectors", "_check_projected", "_check_heads_mask"):
+        original = getattr(transformer, check)
+        monkeypatch.setattr(transformer, check, lambda *a, _f=original, **k: calls.append(1) or _f(*a, **k))
+    monkeypatch.setattr(transformer._validate, "float_tensors", lambda *a, **k: calls.append(1))
+    src, src_lengths, tgt = batch
+    model = make_model()
+    masked_cross_entropy(model(src, src_lengths, tgt), tgt).backward()
+    greedy_decode(model, src, src_lengths, max_len=6)
+    assert calls == []
+    model.decoder.layers[0](
+        torch.randn(1, 2, 16), *model.decoder.layers[0].cross_attn.project_kv(*[torch.randn(1, 3, 16)] * 2), None
+    )
+    assert calls, "the checks this test counts are the ones the public entries run"
 
 
 # ------------------------------------------------------------------------------------------ pictures

@@ -32,6 +32,7 @@ from seq2seq_helpers.models import (
     lengths_to_mask,
 )
 from seq2seq_helpers.training import fit, masked_cross_entropy
+from seq2seq_helpers.transformer import MultiHeadAttention, scaled_dot_product_attention
 from seq2seq_helpers.utils import seed_everything
 
 VOCAB, EMB, HID = 9, 6, 8
@@ -652,19 +653,46 @@ def cases():
             (
                 f"{cls.__name__}.forward",
                 cls(4, 4),
-                dict(query=query, keys=keys, mask=mask),
+                dict(query=query, keys=keys, mask=mask, projected_keys=None),
                 dict(
                     query=st.sampled_from(
-                        [None, query[0], query.long(), torch.randn(3, 2, 5), torch.randn(2, 2, 4), torch.randn(3, 0, 4)]
+                        [None, query[0], query.long(), query.double(), torch.randn(3, 2, 5), torch.randn(2, 2, 4)]
+                        + [torch.randn(3, 0, 4)]
                     ),
-                    keys=st.sampled_from([None, keys[0], keys.long(), torch.randn(3, 3, 5), torch.randn(3, 0, 4)]),
+                    keys=st.sampled_from(
+                        [None, keys[0], keys.long(), keys.double(), torch.randn(3, 3, 5), torch.randn(3, 0, 4)]
+                    ),
                     mask=st.sampled_from(
                         [None, mask.long(), mask[:, :2], mask[:2], torch.zeros(3, 3, dtype=torch.bool)]
                     ),
+                    projected_keys=st.sampled_from(["keys", keys.double(), keys.long(), torch.randn(3, 3, 5)]),
                 ),
             )
             for cls in (AdditiveAttention, DotAttention, GeneralAttention)
         ],
+        (
+            "scaled_dot_product_attention",
+            scaled_dot_product_attention,
+            dict(query=query, key=keys, value=keys, mask=torch.ones(3, 2, 3, dtype=torch.bool)),
+            dict(
+                query=st.sampled_from([None, query.long(), query.double(), torch.randn(2, 2, 4), torch.randn(4)]),
+                key=st.sampled_from([None, keys.long(), keys.double(), torch.randn(2, 3, 4), torch.randn(3, 3, 5)]),
+                value=st.sampled_from([None, keys.long(), keys.double(), torch.randn(2, 3, 4), torch.randn(3, 4, 4)]),
+                mask=st.sampled_from(["mask", mask.long(), torch.ones(3, 2, 4, dtype=torch.bool)])
+                | st.just(torch.ones(5, 3, 2, 3, dtype=torch.bool)),
+            ),
+        ),
+        (
+            "MultiHeadAttention.forward",
+            MultiHeadAttention(4, 2),
+            dict(query=query, key=keys, value=keys, mask=mask[:, None, None, :]),
+            dict(
+                query=st.sampled_from([None, query.long(), query.double(), torch.randn(2, 2, 4), torch.randn(3, 2, 5)]),
+                key=st.sampled_from([None, keys.long(), keys.double(), torch.randn(2, 3, 4), torch.randn(3, 4, 4)]),
+                value=st.sampled_from([None, keys.long(), keys.double(), torch.randn(2, 3, 4), torch.randn(3, 3, 5)]),
+                mask=st.sampled_from(["mask", mask.long(), mask, torch.ones(3, 1, 1, 4, dtype=torch.bool)]),
+            ),
+        ),
         (
             "EncoderGRU.forward",
             gru().encoder,
@@ -1294,6 +1322,9 @@ MENTIONS = {
     "batch": "batch",
     "vocab": "vocab",
     "keys": "keys",
+    "key": "key",
+    "value": "value",
+    "projected_keys": "projected_keys",
     "query": "query",
     "best": "best",
     "upto_step": "upto_step",
