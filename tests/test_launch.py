@@ -10,10 +10,13 @@ Slow (each installs the helpers into a virtual environment outside the repositor
   state, the view mimebundle, and `ipywidgets.embed`'s HTML and data), plus tqdm's notebook progress bar
   that training shows.
   Colab runs Python 3.12/3.13; this machine has only 3.11, so the environment uses 3.11.
-- Binder: `binder/requirements.txt`, unchanged, into a fresh environment (pip's download cache is the only
-  thing reused), then the smoke notebook of `tests/smoke.py` runs there: the helpers imported from the
-  installed package, `fit` with its tqdm bar, a plot and a widget, in 10-20 s. Binder's file pins only torch, so this is where the newest releases the
+- Binder: `binder/requirements.txt`, unchanged, installed as repo2docker installs it, then the smoke notebook
+  of `tests/smoke.py` runs there: the helpers imported from the installed package, `fit` with its tqdm bar, a
+  plot and a widget, in 10-20 s. Binder's file pins only torch, so this is where the newest releases the
   package's ranges allow meet the helpers; every lesson runs in full under nbval (requirements.txt's pins).
+  The environment is cached in ~/.cache/seq2seq-course and reused while binder/requirements.txt,
+  binder/runtime.txt and pyproject.toml stay the same and it is less than BINDER_MAX_AGE_DAYS old (so that
+  new releases still reach it within a week); the helpers' code is copied afresh into it on every run.
 """
 
 from __future__ import annotations
@@ -378,18 +381,60 @@ def test_binder_requirements_install_and_run_the_smoke_notebook(tmp_path):
     assert re.search(r"^torch==[\d.]+\+cpu$", requirements, re.M), "Binder must get the CPU build of torch"
 
     start = time.perf_counter()
-    repo = tmp_path / "repo"  # what repo2docker sees: the repository, installed from its root
-    copy_package(repo)
-    shutil.copytree(ROOT / "binder", repo / "binder")
-    (repo / "notebooks").mkdir()
-    python = make_venv(tmp_path / "binder")
-    # The file as it is. Its PyTorch CPU index is unreachable from this machine; --retries 0 makes each lookup
-    # there fail at once, and pip takes the same `torch==...+cpu` wheel from the local wheel folder instead.
-    pip(python, "--retries", "0", "-r", "binder/requirements.txt", cwd=repo, timeout=1500)
-    found = versions(python, "torch", "ipywidgets", "jupyterlab", "seq2seq_helpers")
-    assert found["torch"].endswith("+cpu"), found
-    installed = time.perf_counter() - start
+    with binder_environment() as (python, repo, built):
+        found = versions(python, "torch", "ipywidgets", "jupyterlab", "seq2seq_helpers")
+        assert found["torch"].endswith("+cpu"), found
+        installed = time.perf_counter() - start
+        run_smoke_notebook(python, repo, tmp_path)
+    print(
+        f"\nBinder environment {found}: {'built' if built else 'reused'} in {installed:.0f} s, the smoke notebook "
+        f"ran in {time.perf_counter() - start - installed:.0f} s"
+    )
 
+
+BINDER_MAX_AGE_DAYS = 7
+
+
+@contextlib.contextmanager
+def binder_environment():
+    """Yields (python, repo, built): the Binder environment and the repository copy it has installed.
+
+    `repo` is what repo2docker sees: the repository, with `-e .` installed from its root. It is built once per
+    content of binder/requirements.txt, binder/runtime.txt and pyproject.toml (and again after
+    BINDER_MAX_AGE_DAYS), under a file lock; on every run the helpers' code in `repo` is replaced by this
+    checkout's, which the editable install then imports, so no run tests yesterday's package.
+    """
+    files = [ROOT / "binder" / "requirements.txt", ROOT / "binder" / "runtime.txt", ROOT / "pyproject.toml"]
+    key = hashlib.sha256(b"".join(f.read_bytes() for f in files) + repr(sys.version_info[:2]).encode()).hexdigest()
+    home = CACHE / f"binder-py{sys.version_info.major}.{sys.version_info.minor}-{key[:12]}"
+    python, repo, marker = home / "venv" / "bin" / "python", home / "repo", home / ".complete"
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / f"{home.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        fresh = marker.exists() and time.time() - marker.stat().st_mtime < BINDER_MAX_AGE_DAYS * 86400
+        if fresh:
+            shutil.rmtree(repo / "seq2seq_helpers")
+            shutil.copytree(
+                ROOT / "seq2seq_helpers",
+                repo / "seq2seq_helpers",
+                ignore=shutil.ignore_patterns("__pycache__", "*.pyc"),
+            )
+        else:
+            for old in CACHE.glob("binder-py*"):  # an older key's environment is never used again
+                if old.is_dir():
+                    shutil.rmtree(old, ignore_errors=True)
+            copy_package(repo)
+            shutil.copytree(ROOT / "binder", repo / "binder")
+            (repo / "notebooks").mkdir()
+            make_venv(home / "venv")
+            # The file as it is. Its PyTorch CPU index is unreachable from this machine; --retries 0 makes each
+            # lookup there fail at once, and pip takes the same `torch==...+cpu` wheel from the local wheel folder.
+            pip(python, "--retries", "0", "-r", "binder/requirements.txt", cwd=repo, timeout=1500)
+            marker.write_text(json.dumps([f.name for f in files]), encoding="utf-8")
+        yield python, repo, not fresh
+
+
+def run_smoke_notebook(python: Path, repo: Path, tmp_path: Path) -> None:
     lesson = repo / "notebooks" / "smoke.ipynb"
     nbformat.write(smoke_notebook(), lesson)
     run = subprocess.run(
@@ -417,10 +462,6 @@ def test_binder_requirements_install_and_run_the_smoke_notebook(tmp_path):
     outputs = [o for c in executed.cells for o in c.outputs]
     assert any("image/png" in o.get("data", {}) for o in outputs), "the smoke notebook's plot was not drawn"
     assert any(WIDGET_VIEW in o.get("data", {}) for o in outputs), "the smoke notebook's widget was not shown"
-    print(
-        f"\nBinder environment {found}: installed in {installed:.0f} s, the smoke notebook ran in "
-        f"{time.perf_counter() - start - installed:.0f} s"
-    )
 
 
 def test_binder_folder_is_what_mybinder_reads():

@@ -207,4 +207,76 @@ def micro_benchmarks(sizes: dict, device, log=print) -> list[Paired]:
             fast,
         )
     )
+
+    # (d) the BiLSTM encoder of lessons 04-08, forward + backward: packed vs the padded batch with padding as a
+    # no-op step (models.py, issue 30; what LSTMEncoder runs on a CPU)
+    from seq2seq_helpers.models import _run_lstm_padded, _run_packed
+
+    seed_everything(0)
+    encoder = LSTMEncoder(len(vocab), 32, 64, bidirectional=True).to(device)
+    enc_batch = collate_pairs(SequenceTask(vocab, "reverse", 1, 30).sample(bs, seed=3)).to(device)
+
+    def encoder_steps(run):
+        def steps(reps):
+            for _ in range(reps):
+                embedded = encoder.embedding(enc_batch.src)
+                outputs, (h, c) = run(encoder, embedded, enc_batch.src_lengths)
+                (outputs.sum() + h.sum() + c.sum()).backward()
+            return reps
+
+        return steps
+
+    log("micro-benchmark: BiLSTM encoder ...")
+    slow, fast = paired(
+        encoder_steps(lambda module, x, n: _run_packed(module.rnn, x, n)),
+        encoder_steps(_run_lstm_padded),
+        rounds,
+        round_s,
+        device,
+    )
+    results.append(
+        Paired(
+            f"BiLSTM encoder forward + backward, batch {bs}, lengths 1-30, 64 units a direction",
+            "batches/s",
+            "packed (pack_padded_sequence)",
+            "padded, padding a no-op step",
+            slow,
+            fast,
+        )
+    )
+
+    # (e) one Adam step on lesson 01's model size (GRU 128: 12 weight tensors, 127k parameters)
+    from seq2seq_helpers.training import adam
+
+    def optimiser_steps(make):
+        model = gru()
+        for p in model.parameters():
+            p.grad = torch.randn_like(p) * 1e-3
+        optimizer = make(model.parameters())
+
+        def steps(reps):
+            for _ in range(reps):
+                optimizer.step()
+            return reps
+
+        return steps
+
+    log("micro-benchmark: Adam step ...")
+    slow, fast = paired(
+        optimiser_steps(lambda params: torch.optim.Adam(params, lr=1e-3)),
+        optimiser_steps(lambda params: adam(params, lr=1e-3)),
+        rounds,
+        round_s,
+        device,
+    )
+    results.append(
+        Paired(
+            "Adam step, GRU 128 seq2seq (lesson 01's model)",
+            "steps/s",
+            "torch.optim.Adam, default",
+            "training.adam (fused where torch has it)",
+            slow,
+            fast,
+        )
+    )
     return results
