@@ -3,7 +3,7 @@
 Shared by ``run_notebooks.py`` (which saves what it runs: the committed lessons) and the benchmark
 (``bench/lessons.py``, which only measures), so both run a lesson exactly as nbval does: a fresh kernel of this
 environment's ``python3`` kernelspec, started with the notebook's folder as its working directory, recording
-no cell timings, with nbclient's Output widget stand-in kept from writing to the kernel (``widget_registry``:
+no cell timings, with nbclient's Output widget stand-in kept from writing to the kernel (``quiet_widgets``:
 it made cells stall until their timeout).
 """
 
@@ -38,9 +38,21 @@ def _quiet_output_widget_class():
 
 
 def widget_registry() -> dict:
-    """``NotebookClient``'s ``widget_registry`` with the quiet Output widget (see ``_quiet_output_widget_class``):
-    what every nbclient run of the course's scripts and tests passes."""
+    """``NotebookClient``'s ``widget_registry`` with the quiet Output widget (see ``_quiet_output_widget_class``)."""
     return {"@jupyter-widgets/output": {"OutputModel": _quiet_output_widget_class()}}
+
+
+def quiet_widgets(client):
+    """``client`` (an ``nbclient.NotebookClient``) with the quiet Output widget installed; returns it.
+
+    It must be set on the client, not passed to it: ``widget_registry`` is no trait of ``NotebookClient``
+    (nbclient 0.11), whose ``__init__`` sets its own registry after traitlets has dropped an unknown keyword with
+    only a DeprecationWarning. Until this function, every run that passed ``widget_registry=...`` kept nbclient's
+    own stand-in (tests/test_benchmark.py now checks the client, not only the class). Every nbclient run of the
+    course's scripts and tests goes through it.
+    """
+    client.widget_registry = widget_registry()
+    return client
 
 
 def notebook_client(nb, path: str | Path, timeout: int | None, **options):
@@ -51,12 +63,12 @@ def notebook_client(nb, path: str | Path, timeout: int | None, **options):
     """
     from nbclient import NotebookClient
 
-    return NotebookClient(
+    client = NotebookClient(
         nb,
         timeout=timeout,
         kernel_name=KERNEL_NAME,
         resources={"metadata": {"path": str(Path(path).parent)}},
         record_timing=False,
-        widget_registry=widget_registry(),
         **options,
     )
+    return quiet_widgets(client)

@@ -340,14 +340,15 @@ def prove_checks(lesson_path: Path, mistakes: dict[str, list[Mistake]] | None = 
 
     lesson = nbformat.read(lesson_path, as_version=4)
     scratch = nbformat.v4.new_notebook(metadata=lesson.metadata)
-    from kernels import widget_registry
+    from kernels import quiet_widgets
 
-    client = NotebookClient(
-        scratch,
-        timeout=900,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(lesson_path.parent)}},
-        widget_registry=widget_registry(),  # nbclient's own Output widget stand-in stalls cells (scripts/nbexec.py)
+    client = quiet_widgets(  # nbclient's own Output widget stand-in stalls cells (scripts/nbexec.py)
+        NotebookClient(
+            scratch,
+            timeout=900,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(lesson_path.parent)}},
+        )
     )
 
     def run(source: str) -> Outcome:

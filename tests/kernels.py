@@ -9,9 +9,9 @@ from pathlib import Path
 _SCRIPTS = str(Path(__file__).resolve().parents[1] / "scripts")
 if _SCRIPTS not in sys.path:
     sys.path.insert(0, _SCRIPTS)
-from nbexec import widget_registry  # noqa: E402  (every NotebookClient the tests make passes it)
+from nbexec import quiet_widgets  # noqa: E402  (every NotebookClient the tests make goes through it)
 
-__all__ = ["widget_registry", "write_kernelspec"]
+__all__ = ["quiet_widgets", "write_kernelspec"]
 
 
 def write_kernelspec(python: Path, home: Path, name: str, env: dict[str, str] | None = None) -> str:

@@ -268,7 +268,6 @@ def test_the_output_widget_stand_in_never_writes_to_the_kernels_shell_channel():
     that send made cells wait for their full timeout (scripts/nbexec.py says how it was found and measured). The
     stand-in every course run uses captures the same outputs and sends nothing."""
     from nbclient.output_widget import OutputWidget
-    from nbexec import widget_registry
 
     class Shell:
         sent = 0
@@ -283,7 +282,11 @@ def test_the_output_widget_stand_in_never_writes_to_the_kernels_shell_channel():
     class Executor:
         widget_state = {"c1": {}}
 
-    stand_in = widget_registry()["@jupyter-widgets/output"]["OutputModel"]
+    import nbformat
+    from nbexec import notebook_client
+
+    client = notebook_client(nbformat.v4.new_notebook(), ROOT / "notebooks" / "x.ipynb", timeout=10)
+    stand_in = client.widget_registry["@jupyter-widgets/output"]["OutputModel"]  # what a run really uses
     msg = {
         "header": {"msg_type": "stream"},
         "msg_type": "stream",

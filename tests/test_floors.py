@@ -29,7 +29,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from kernels import widget_registry, write_kernelspec
+from kernels import quiet_widgets, write_kernelspec
 from packaging.version import Version
 
 if sys.version_info >= (3, 11):
@@ -217,13 +217,14 @@ def test_the_lowest_allowed_versions_run_the_helpers_tests_and_the_lessons(tmp_p
             nb.cells.append(nbformat.v4.new_code_cell("%reset -f"))
             spans.append((path, committed, indices, len(nb.cells)))
             nb.cells += [copy.deepcopy(committed.cells[i]) for i in indices]
-        NotebookClient(
-            nb,
-            timeout=600,
-            kernel_name=kernel,
-            resources={"metadata": {"path": str(ROOT / "notebooks")}},
-            allow_errors=True,
-            widget_registry=widget_registry(),
+        quiet_widgets(
+            NotebookClient(
+                nb,
+                timeout=600,
+                kernel_name=kernel,
+                resources={"metadata": {"path": str(ROOT / "notebooks")}},
+                allow_errors=True,
+            )
         ).execute()
         for path, committed, indices, first in spans:
             for ran, i in zip(nb.cells[first:], indices):

@@ -38,7 +38,7 @@ from pathlib import Path
 import nbformat
 import pytest
 from IPython.core.inputtransformer2 import TransformerManager
-from kernels import widget_registry, write_kernelspec
+from kernels import quiet_widgets, write_kernelspec
 from smoke import smoke_notebook
 
 import seq2seq_helpers
@@ -330,13 +330,14 @@ def widgets_on_colabs_ipywidgets(python, tmp_path, monkeypatch):
     monkeypatch.setenv("JUPYTER_PATH", str(tmp_path / "jupyter"))
     html_path = tmp_path / "widgets.html"
     nb = widget_probe_notebook(html_path)
-    NotebookClient(
-        nb,
-        timeout=300,
-        kernel_name="colab-like",
-        store_widget_state=True,
-        widget_registry=widget_registry(),
-        resources={"metadata": {"path": str(tmp_path)}},
+    quiet_widgets(
+        NotebookClient(
+            nb,
+            timeout=300,
+            kernel_name="colab-like",
+            store_widget_state=True,
+            resources={"metadata": {"path": str(tmp_path)}},
+        )
     ).execute()
 
     assert nb.cells[0].outputs[0]["text"].startswith("7.7.1 3.11"), nb.cells[0].outputs

@@ -195,14 +195,10 @@ def test_progress_bars_in_a_notebook_leave_no_closed_widget_behind(tmp_path):
         "with progress_bar(total=2, desc='kept', leave=True) as bar:\n    bar.update(2)",
     ]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
-    from kernels import widget_registry
+    from kernels import quiet_widgets
 
-    NotebookClient(
-        nb,
-        timeout=120,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(tmp_path)}},
-        widget_registry=widget_registry(),
+    quiet_widgets(
+        NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}})
     ).execute()
     view = "application/vnd.jupyter.widget-view+json"
     transient, failed, kept = ([o.get("data", {}) for o in c.outputs] for c in nb.cells)
