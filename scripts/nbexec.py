@@ -26,9 +26,9 @@ def _quiet_output_widget_class():
         on that same socket from the iopub handler can swallow the socket's wake-up, so the reply, already
         there, is only read when the cell's timeout fires. Measured with 300 one-line cells that print into an
         Output widget under CPU load (3 s timeout): 16 and 33 cells stalled for the full timeout with the send,
-        0 without it. It is not the only cause: with this stand-in, the Colab-like test's schedule-explorer cell
-        still stalled once when the browser tests ran beside it (tests/conftest.py still hands that test out
-        early). The kernel never needs the copy: the outputs nbclient saves come from this object, as before.
+        0 without it. (A later stall of the Colab-like test's schedule-explorer cell, taken for a second cause,
+        happened in runs that never had this stand-in: see ``quiet_widgets``.) The kernel never needs the copy:
+        the outputs nbclient saves come from this object, as before.
         """
 
         def send(self, data=None, metadata=None, buffers=None) -> None:
