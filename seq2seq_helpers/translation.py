@@ -498,19 +498,24 @@ def reference_streams(pairs) -> list[list[str | None]]:
 # ---------------------------------------------------------------------------------------- subwords
 
 SPACE_MARK = "\u2581"  # sentencepiece's word-start mark, '▁'
-_ESCAPE = "\ue000"  # a private-use character: text's own '▁' (and this character) are escaped with it
+_ESCAPE = "\ue000"  # a private-use character: text's own '▁', tabs and line breaks (and itself) are escaped with it
+# What each escaped character becomes. '▁' would read as a space; sentencepiece releases differ on the others
+# (0.2.0, the floor, turns a tab into an unknown piece; 0.2.3 keeps it), so they never reach it.
+_ESCAPES = {_ESCAPE: _ESCAPE, SPACE_MARK: "_", "\t": "t", "\n": "n", "\r": "r"}
+_UNESCAPES = {code: char for char, code in _ESCAPES.items()}
+_TO_ESCAPE = re.compile("[" + "".join(re.escape(c) for c in _ESCAPES) + "]")
 
 
 def _escape(text: str) -> str:
-    """Text as sentencepiece may see it: its own ``▁`` would read as a space, so it becomes ``\\ue000_``."""
-    return text.replace(_ESCAPE, _ESCAPE + _ESCAPE).replace(SPACE_MARK, _ESCAPE + "_")
+    """Text as sentencepiece sees it: ``▁`` becomes ``\\ue000_``, a tab ``\\ue000t`` (see ``_ESCAPES``)."""
+    return _TO_ESCAPE.sub(lambda m: _ESCAPE + _ESCAPES[m.group()], text)
 
 
 _ESCAPED = re.compile(_ESCAPE + "(.)", re.DOTALL)
 
 
 def _unescape(text: str) -> str:
-    return _ESCAPED.sub(lambda m: {"_": SPACE_MARK, _ESCAPE: _ESCAPE}.get(m.group(1), m.group()), text)
+    return _ESCAPED.sub(lambda m: _UNESCAPES.get(m.group(1), m.group()), text)
 
 
 class SubwordVocab:

@@ -114,16 +114,18 @@ def test_a_query_that_may_attend_no_key_gets_zero_like_pytorchs_not_nan():
     mask[0, 1, 2] = False  # query 2 of head 1 in example 0 may attend nothing
     mask[1, :, :, 3:] = False  # example 1: padding, every query still sees 3 keys
     out, weights = scaled_dot_product_attention(q, k, v, mask)
-    ref = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
-    assert torch.isnan(ref).sum() == 0 and torch.equal(ref[0, 1, 2], torch.zeros(8)), "PyTorch's own answer: 0"
     assert torch.equal(out[0, 1, 2], torch.zeros(8)) and torch.equal(weights[0, 1, 2], torch.zeros(5))
-    torch.testing.assert_close(out, ref, atol=ATOL, rtol=0)
     grads = torch.autograd.grad(out.square().sum(), (q, k, v))
-    ref_grads = torch.autograd.grad(ref.square().sum(), (q, k, v))
-    for grad, ref_grad in zip(grads, ref_grads):
-        assert torch.isfinite(grad).all()
-        torch.testing.assert_close(grad, ref_grad, atol=ATOL, rtol=0)
+    assert all(torch.isfinite(grad).all() for grad in grads)
     assert torch.equal(grads[0][0, 1, 2], torch.zeros(8)), "a query that sees nothing gets no gradient"
+    ref = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    sees = mask.any(-1)  # [2, 3, 4]: the queries that may attend some key
+    torch.testing.assert_close(out[sees], ref[sees], atol=ATOL, rtol=0)
+    if torch.isfinite(ref).all():  # current PyTorch answers 0 there too; older releases (2.1, the floor) give NaN
+        assert torch.equal(ref[0, 1, 2], torch.zeros(8)), "PyTorch's own answer: 0"
+        ref_grads = torch.autograd.grad(ref.square().sum(), (q, k, v))
+        for grad, ref_grad in zip(grads, ref_grads):
+            torch.testing.assert_close(grad, ref_grad, atol=ATOL, rtol=0)
     masked = weights.masked_select(~mask)
     assert torch.equal(masked, torch.zeros_like(masked)) and torch.allclose(weights[1].sum(-1), torch.ones(3, 4))
 
@@ -142,7 +144,9 @@ def test_multi_head_attention_of_a_query_that_may_attend_no_key_is_its_output_bi
     ref, _ = torch_mha(query, memory, memory, key_padding_mask=~real, need_weights=False)
     assert torch.isfinite(out).all() and torch.equal(weights[0], torch.zeros(4, 3, 5))
     torch.testing.assert_close(out[0], mine.out_proj.bias.detach().expand(3, 16), atol=0, rtol=0)
-    torch.testing.assert_close(out, ref, atol=ATOL, rtol=0)
+    torch.testing.assert_close(out[1], ref[1], atol=ATOL, rtol=0)
+    if torch.isfinite(ref).all():  # older PyTorch (2.1, the floor) gives NaN for example 0
+        torch.testing.assert_close(out, ref, atol=ATOL, rtol=0)
 
 
 # ------------------------------------------------------------------------------------------ the model
