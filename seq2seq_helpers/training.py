@@ -438,14 +438,21 @@ def stepwise_loss(model, batch, step=None) -> torch.Tensor:
                 f"batch must be a Batch (src, src_lengths, tgt, tgt_lengths) as collate_pairs makes it, "
                 f"got {type(batch).__name__}"
             )
+    from .models import _Seq2SeqBase, _unchecked_decode_step
+
     state = model.encode(batch.src, batch.src_lengths)
-    prev_tokens = torch.full((batch.tgt.shape[0],), SOS, dtype=torch.long, device=batch.tgt.device)  # [batch]
+    tgt, decode_step = batch.tgt, model.decode_step
+    if isinstance(model, _Seq2SeqBase):  # the gold tokens checked once here, not at every step
+        tgt = _validate.token_ids(tgt, "tgt", model.vocab_size)
+        _validate.same_device(model, tgt, "tgt")
+        decode_step = _unchecked_decode_step(model)
+    prev_tokens = torch.full((tgt.shape[0],), SOS, dtype=torch.long, device=tgt.device)  # [batch]
     all_logits = []
-    for t in range(batch.tgt.shape[1]):
-        logits, state, _ = model.decode_step(prev_tokens, state)  # [batch, vocab]
+    for t in range(tgt.shape[1]):
+        logits, state, _ = decode_step(prev_tokens, state)  # [batch, vocab]
         all_logits.append(logits)
-        prev_tokens = batch.tgt[:, t]  # teacher forcing: read the gold token
-    return masked_cross_entropy(torch.stack(all_logits, dim=1), batch.tgt)  # logits: [batch, tgt_len, vocab]
+        prev_tokens = tgt[:, t]  # teacher forcing: read the gold token
+    return masked_cross_entropy(torch.stack(all_logits, dim=1), tgt)  # logits: [batch, tgt_len, vocab]
 
 
 def evaluate(
