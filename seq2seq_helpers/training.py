@@ -159,13 +159,11 @@ def cosine_schedule(
     min_lr_ratio = _validate.number(
         min_lr_ratio, "min_lr_ratio", 0.0, 1.0, hint=" (a fraction of the base learning rate)"
     )
-    if total_steps < 1 or warmup_steps < 0 or warmup_steps >= total_steps:
+    if warmup_steps >= total_steps:  # the ranges of each alone were checked just above
         raise ValueError(
-            f"need total_steps >= 1 and 0 <= warmup_steps < total_steps, "
+            f"warmup_steps must be below total_steps (the warm-up ends before training does), "
             f"got total_steps={total_steps}, warmup_steps={warmup_steps}"
         )
-    if not 0.0 <= min_lr_ratio <= 1.0:
-        raise ValueError(f"min_lr_ratio must be in [0, 1] (a fraction of the base learning rate), got {min_lr_ratio}")
 
     def factor(step: int) -> float:
         if step < warmup_steps:
