@@ -257,6 +257,15 @@ def _count_tokens(batch) -> int:
     return int(n) if n is not None else 0
 
 
+def _model_device(model) -> torch.device | None:
+    """Where ``model``'s parameters live (its first one's device), what ``device=None`` means for ``fit`` and
+    ``evaluate``; None for a model without parameters (its batches then stay where they are)."""
+    parameters = getattr(model, "parameters", None)
+    for p in parameters() if callable(parameters) else ():
+        return p.device
+    return None
+
+
 def _move(batch, device):
     if device is None:
         return batch
@@ -307,6 +316,8 @@ def fit(
     ``"cosine"`` (decay to 0 over ``steps``; what makes 99% reachable quickly on the toy tasks), ``None``
     (constant), or a scheduler you built. ``eval_fn(model)`` runs every ``eval_every`` steps and at the end.
     The progress bar shows step, loss and the latest evaluation, and disappears when training ends.
+    ``device``: where each batch is moved first; ``None`` (the default) means the model's device, so a model
+    moved to a GPU trains there without naming it again.
     ``progress``: ``True`` (a bar of its own), ``False`` (none), or an open tqdm bar that ``fit`` advances by
     one per step and leaves open, so that several runs share one bar (lesson 03 §4 trains 18 models under one).
     The loop itself is written by hand in lesson 01 §5 before this helper takes it over.
@@ -323,8 +334,7 @@ def fit(
     _validate.integer(warmup_steps, "warmup_steps", minimum=0)
     if clip_grad_norm is not None:
         _validate.number(clip_grad_norm, "clip_grad_norm", 0.0, low_open=True, hint=" (or None for no clipping)")
-    if device is not None:
-        _validate.device(device)
+    device = _validate.device(device) if device is not None else _model_device(model)
     _validate.string(desc, "desc", "training", allow_empty=True)
     outer_bar = None
     if not isinstance(progress, bool):
@@ -460,6 +470,7 @@ def evaluate(
 
     Returns ``{"exact_match", "token_accuracy"}`` (and ``"by_length"``, keyed by source length, if asked).
     ``max_len`` defaults to the longest target plus 5, so a model that forgets to stop is caught, not cut.
+    The batches are built on ``device``; ``None`` (the default) means the model's device.
     Lesson 02 §6 evaluates this way after training.
     """
     from .decoding import greedy_decode  # decoding imports models; keep this module light to import
@@ -475,8 +486,7 @@ def evaluate(
             raise TypeError(f"pairs[{i}] is {type(pair).__name__}, expected a (src, tgt) pair of id lists")
     _validate.integer(batch_size, "batch_size")
     _validate.boolean(by_length, "by_length")
-    if device is not None:
-        _validate.device(device)
+    device = _validate.device(device) if device is not None else _model_device(model)
     if max_len is not None:
         _validate.integer(max_len, "max_len")
     if max_len is None:
