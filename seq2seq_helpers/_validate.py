@@ -1,9 +1,13 @@
-"""One home for the helpers' argument checks, so the model code can read like its equations.
+"""Generic argument checks (scalars, tensors, token ids, lengths, masks, lists), so the model code can read like
+its equations. Each model's own contract (its state layout, which encoder fits which decoder) is checked beside
+the model, in ``models.py`` and ``transformer.py``; nothing here knows a model's attributes.
 
 One rule everywhere: a **TypeError** when an argument has the wrong type (or dtype), a **ValueError** when it
 has the right type but a wrong value (shape, range, emptiness, lengths that contradict the padding, another
 device). Every message names the argument, says what was found and how to fix it. Each public helper calls
-these in one line, before doing any work.
+these in one line, before doing any work; the package's own loops call unchecked private steps instead, on
+tensors they produced themselves. A check that reads tensor values reads them once (one host read, which on a
+GPU waits for the device), and only an error reads more, to describe itself.
 
 Token ids: every integer dtype works (``torch.uint8`` ... ``torch.int64``); the checks return them as
 ``torch.long``, what ``nn.Embedding`` and ``cross_entropy`` need (a no-op for ``long`` input). Floats and
@@ -19,7 +23,7 @@ from typing import Any
 
 import torch
 
-from .tokens import NUM_SPECIAL, PAD, SOS
+from .tokens import NUM_SPECIAL, PAD
 
 # --------------------------------------------------------------------------------------------- scalars
 
@@ -156,8 +160,8 @@ def integer_dtype(t: torch.Tensor, name: str, what: str = "integer token ids") -
     return t.long()
 
 
-def token_ids(tokens, name: str, vocab_size: int | None = None, dims: int = 2) -> torch.Tensor:
-    """Token ids ``[batch, len]`` (or ``[batch]`` with ``dims=1``), not empty, inside the vocabulary; as long."""
+def _ids(tokens, name: str, dims: int) -> torch.Tensor:
+    """``token_ids`` without the range check: type, integer dtype, shape, not empty. No host read."""
     shape = f"[batch, {name}_len]" if dims == 2 else "[batch]"
     tokens = integer_dtype(tensor(tokens, name, f"of token ids {shape}"), name)
     if tokens.dim() != dims:
@@ -169,7 +173,10 @@ def token_ids(tokens, name: str, vocab_size: int | None = None, dims: int = 2) -
         raise ValueError(f"{name} must have shape {shape}, got {list(tokens.shape)}; {fix}")
     if tokens.numel() == 0:
         raise ValueError(f"{name} is empty (shape {list(tokens.shape)}): a batch needs at least one token")
-    lo, hi = int(tokens.min()), int(tokens.max())
+    return tokens
+
+
+def _id_range(name: str, vocab_size: int | None, lo: int, hi: int) -> None:
     if lo < 0 and vocab_size is None:
         raise ValueError(f"{name} holds token id {lo}; token ids are never negative")
     if vocab_size is not None:
@@ -178,25 +185,42 @@ def token_ids(tokens, name: str, vocab_size: int | None = None, dims: int = 2) -
                 f"{name} holds token id {hi if hi >= vocab_size else lo}, outside the vocabulary "
                 f"(valid ids are 0..{vocab_size - 1}); was the data encoded with another Vocab?"
             )
+
+
+def token_ids(tokens, name: str, vocab_size: int | None = None, dims: int = 2) -> torch.Tensor:
+    """Token ids ``[batch, len]`` (or ``[batch]`` with ``dims=1``), not empty, inside the vocabulary; as long.
+    One host read (the smallest and largest id together)."""
+    tokens = _ids(tokens, name, dims)
+    _id_range(name, vocab_size, *torch.stack([tokens.min(), tokens.max()]).tolist())
     return tokens
 
 
-def lengths(lengths, name: str, batch: int | None = None, width: int | None = None, minimum: int = 1) -> torch.Tensor:
-    """Lengths ``[batch]`` of an integer dtype, each in ``minimum..width``; returned as long."""
+def _lengths_form(lengths, name: str, batch: int | None) -> torch.Tensor:
+    """``lengths`` without the range check: type, integer dtype, shape ``[batch]``. No host read."""
     lengths = integer_dtype(tensor(lengths, name, "of lengths [batch]"), name, "integer lengths")
     if lengths.dim() != 1 or (batch is not None and lengths.shape[0] != batch):
         expected = "[batch]" if batch is None else f"[{batch}], one length per sequence of the batch"
         raise ValueError(f"{name} has shape {list(lengths.shape)}; expected {expected}")
-    if lengths.numel() and int(lengths.min()) < minimum:
+    return lengths
+
+
+def _lengths_range(name: str, width: int | None, minimum: int, lo: int, hi: int) -> None:
+    if lo < minimum:
         raise ValueError(
-            f"{name} holds {int(lengths.min())}: "
+            f"{name} holds {lo}: "
             + ("every sequence needs at least one token" if minimum == 1 else "a length is never negative")
         )
-    if width is not None and lengths.numel() and int(lengths.max()) > width:
+    if width is not None and hi > width:
         raise ValueError(
-            f"{name} holds {int(lengths.max())} but the tokens are only {width} wide; lengths must "
-            "not exceed the padded width"
+            f"{name} holds {hi} but the tokens are only {width} wide; lengths must not exceed the padded width"
         )
+
+
+def lengths(lengths, name: str, batch: int | None = None, width: int | None = None, minimum: int = 1) -> torch.Tensor:
+    """Lengths ``[batch]`` of an integer dtype, each in ``minimum..width``; returned as long. One host read."""
+    lengths = _lengths_form(lengths, name, batch)
+    if lengths.numel():
+        _lengths_range(name, width, minimum, *torch.stack([lengths.min(), lengths.max()]).tolist())
     return lengths
 
 
@@ -206,20 +230,31 @@ def padded_batch(tokens, lengths_, vocab_size: int | None = None, name: str = "s
     A row's tokens at positions ``< length`` must be real (not PAD) and those at positions ``>= length`` PAD:
     anything else means the lengths belong to other rows (sorted the batch, not the lengths) or the padding
     was built by hand, and the model would silently drop real tokens or read ``<pad>`` as data.
+
+    One host read for the whole check (on a GPU each read waits for the device): the checks that need no
+    values come first (types, dtypes, shapes), then the ids' range, the lengths' range and whether any
+    position contradicts its length are read together; the details of an error are read only to report it.
     """
-    tokens = token_ids(tokens, name, vocab_size)
+    tokens = _ids(tokens, name, dims=2)
     if lengths_ is None and need_lengths:
         raise TypeError(
             f"{name}_lengths must be a torch.Tensor of lengths [batch], got None; pad_sequences and "
             "collate_pairs return them with the tokens"
         )
     if lengths_ is None:
+        _id_range(name, vocab_size, *torch.stack([tokens.min(), tokens.max()]).tolist())
         return tokens, None
-    lengths_ = lengths(lengths_, f"{name}_lengths", tokens.shape[0], tokens.shape[1])
+    lengths_ = _lengths_form(lengths_, f"{name}_lengths", tokens.shape[0])
     positions = torch.arange(tokens.shape[1], device=tokens.device)  # [len]
-    inside = positions.unsqueeze(0) < lengths_.to(tokens.device).unsqueeze(1)  # [batch, len]
+    on_device = lengths_.to(tokens.device)
+    inside = positions.unsqueeze(0) < on_device.unsqueeze(1)  # [batch, len]
     wrong = inside != (tokens != PAD)  # [batch, len]
-    if bool(wrong.any()):
+    lo, hi, shortest, longest, contradiction = torch.stack(
+        [tokens.min(), tokens.max(), on_device.min(), on_device.max(), wrong.any().long()]
+    ).tolist()  # the one host read
+    _id_range(name, vocab_size, lo, hi)
+    _lengths_range(f"{name}_lengths", tokens.shape[1], 1, shortest, longest)
+    if contradiction:
         row, col = (int(i) for i in wrong.nonzero()[0])
         length = int(lengths_[row])
         found = (
@@ -256,34 +291,6 @@ def same_device(module, t: torch.Tensor, name: str) -> None:
                 f"device with {name}.to(device) (or the model with model.to(device))"
             )
         return
-
-
-def hidden_state(
-    hidden, num_layers: int, batch: int, hid_dim: int, lstm: bool, where: str, device: torch.device
-) -> None:
-    expected = [num_layers, batch, hid_dim]
-    if lstm and not (isinstance(hidden, (tuple, list)) and len(hidden) == 2):
-        raise TypeError(
-            f"{where}: an LSTM's hidden state is a pair (h, c) of tensors {expected}, got {type(hidden).__name__}"
-        )
-    if not lstm and not isinstance(hidden, torch.Tensor):
-        raise TypeError(f"{where}: a GRU's hidden state is one tensor {expected}, got {type(hidden).__name__}")
-    for part in hidden if lstm else (hidden,):
-        if not isinstance(part, torch.Tensor):
-            raise TypeError(f"{where}: hidden state parts must be tensors, got {type(part).__name__}")
-        if not part.is_floating_point():
-            raise TypeError(f"{where}: the hidden state must be a float tensor, got dtype {part.dtype}")
-        if part.device != device:
-            raise ValueError(
-                f"{where}: the hidden state is on {part.device} but the decoder input is on {device}; "
-                "move both to the model's device"
-            )
-        if list(part.shape) != expected:
-            raise ValueError(
-                f"{where}: hidden state has shape {list(part.shape)} but [num_layers, batch, hid_dim] = {expected} "
-                "was expected; do the encoder and decoder have the same hid_dim and num_layers, and is the "
-                "batch the same?"
-            )
 
 
 def float_tensor(value, name: str, shape: Sequence[int | None], what: str) -> torch.Tensor:
@@ -393,50 +400,11 @@ def bool_mask(mask, where: str, shape: Sequence[int], layout: str, meaning: str 
         )
 
 
-# --------------------------------------------------------------------------------------------- models
-
-
-def decoder_input(decoder, tgt_in, hidden, lstm: bool) -> torch.Tensor:
-    """A decoder's ``forward(tgt_in, hidden, ...)`` arguments; returns ``tgt_in`` as long."""
-    tgt_in = token_ids(tgt_in, "tgt_in", decoder.vocab_size)
-    same_device(decoder, tgt_in, "tgt_in")
-    hidden_state(
-        hidden, decoder.num_layers, tgt_in.shape[0], decoder.hid_dim, lstm, type(decoder).__name__, tgt_in.device
-    )
-    return tgt_in
-
-
-def attention_decoder_input(decoder, tgt_in, hidden) -> torch.Tensor:
-    """``AttentionDecoder.forward(tgt_in, hidden, ...)``: the state's form follows the decoder's cell and input
-    feeding (``h``, ``(h, c)``, ``(h, feed)`` or ``(h, c, feed)``); returns ``tgt_in`` as long."""
-    lstm = decoder.cell == "lstm"
-    if not decoder.input_feeding:
-        return decoder_input(decoder, tgt_in, hidden, lstm=lstm)
-    tgt_in = token_ids(tgt_in, "tgt_in", decoder.vocab_size)
-    same_device(decoder, tgt_in, "tgt_in")
-    where, form = type(decoder).__name__, "(h, c, feed)" if lstm else "(h, feed)"
-    if not (isinstance(hidden, (tuple, list)) and len(hidden) == (3 if lstm else 2)):
-        raise TypeError(
-            f"{where}: with input_feeding=True the state is {form}, the RNN's state and the previous attentional "
-            f"vector feed [1, batch, hid_dim]; build the first one with decoder.init_hidden(encoder_hidden), got "
-            f"{_describe(hidden)}"
-        )
-    *parts, feed = hidden
-    batch = tgt_in.shape[0]
-    hidden_state(
-        tuple(parts) if lstm else parts[0], decoder.num_layers, batch, decoder.hid_dim, lstm, where, tgt_in.device
-    )
-    hidden_state(feed, 1, batch, decoder.hid_dim, False, f"{where} (the input feed)", tgt_in.device)
-    return tgt_in
-
-
-def encoder_outputs(decoder, outputs, src_mask, batch: int) -> None:
-    name = type(decoder).__name__
-    float_tensor(outputs, f"{name}: encoder_outputs", [batch, None, decoder.enc_dim], "[batch, src_len, enc_dim]")
-    src_mask_(src_mask, outputs.shape[0], outputs.shape[1], name)
+# --------------------------------------------------------------------------------------------- masks, rows
 
 
 def src_mask_(mask, batch: int, src_len: int, where: str) -> None:
+    """A padding mask ``[batch, src_len]``, bool, True on real positions, with a real position in every row."""
     if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
         found = f"dtype {mask.dtype}" if isinstance(mask, torch.Tensor) else _describe(mask)
         raise TypeError(
@@ -451,22 +419,6 @@ def src_mask_(mask, batch: int, src_len: int, where: str) -> None:
         raise ValueError(f"{where}: a row of mask has no real token; every source sequence needs at least one")
 
 
-def target(model, src: torch.Tensor, tgt) -> torch.Tensor:
-    """``forward``'s ``tgt``: target ids ending in EOS, without the SOS the model prepends itself."""
-    tgt = token_ids(tgt, "tgt", model.vocab_size)
-    if bool((tgt[:, 0] == SOS).all()):
-        raise ValueError(
-            "every row of tgt starts with SOS, but tgt holds the target tokens followed by EOS and no "
-            "SOS (as collate_pairs makes it): the model prepends SOS itself. If you prepended it, pass "
-            "tgt[:, 1:]; to score a decoder's own output (which may start with SOS), use "
-            "seq2seq_helpers.decoding.sequence_log_probs"
-        )
-    if tgt.shape[0] != src.shape[0]:
-        raise ValueError(f"tgt has {tgt.shape[0]} sequences but src has {src.shape[0]}; they must pair up")
-    same_device(model, tgt, "tgt")
-    return tgt
-
-
 def row_index(index, batch_size: int, keep_size: bool) -> torch.Tensor:
     """A decoder state's ``select``/``reorder`` index: a 1-D long tensor of rows in ``0..batch_size-1``."""
     if not isinstance(index, torch.Tensor) or index.dim() != 1 or index.dtype != torch.long:
@@ -476,8 +428,10 @@ def row_index(index, batch_size: int, keep_size: bool) -> torch.Tensor:
             f"reorder keeps the number of rows ({batch_size}), got an index of {index.numel()}; "
             "use select to copy rows into a new batch"
         )
-    if index.numel() and (int(index.min()) < 0 or int(index.max()) >= batch_size):
-        raise ValueError(f"index holds rows outside 0..{batch_size - 1}")
+    if index.numel():
+        lo, hi = torch.stack([index.min(), index.max()]).tolist()  # one host read
+        if lo < 0 or hi >= batch_size:
+            raise ValueError(f"index holds rows outside 0..{batch_size - 1}")
     return index
 
 
@@ -568,63 +522,3 @@ def real_values(value, name: str, what: str, max_dims: int = 1, allow_bool: bool
 
 def _is_row(row) -> bool:
     return isinstance(row, torch.Tensor) or (isinstance(row, Sequence) and not isinstance(row, (str, bytes)))
-
-
-def gru_pair(encoder, decoder) -> None:
-    """``Seq2Seq(encoder, decoder)``: the encoder's final state must fit the decoder's first state."""
-    for name, module in (("encoder", encoder), ("decoder", decoder)):
-        if not isinstance(module, torch.nn.Module):
-            raise TypeError(f"{name} must be an nn.Module, got {_describe(module)}")
-    enc_rnn, dec_rnn = getattr(encoder, "rnn", None), getattr(decoder, "rnn", None)
-    if not (
-        isinstance(enc_rnn, torch.nn.RNNBase)
-        and isinstance(dec_rnn, torch.nn.RNNBase)
-        and callable(getattr(decoder, "step", None))
-    ):
-        raise TypeError(
-            f"Seq2Seq needs an encoder and a decoder like EncoderGRU and DecoderGRU (each with an .rnn, "
-            f"the decoder with .step), got {type(encoder).__name__} and {type(decoder).__name__}"
-        )
-    if enc_rnn.bidirectional:
-        raise ValueError(
-            "Seq2Seq needs a one-directional encoder: a bidirectional final state does not fit the "
-            "decoder; use AttentionSeq2Seq with an LSTMEncoder"
-        )
-    if (enc_rnn.hidden_size, enc_rnn.num_layers) != (dec_rnn.hidden_size, dec_rnn.num_layers):
-        raise ValueError(
-            f"the encoder's final state [{enc_rnn.num_layers}, batch, {enc_rnn.hidden_size}] cannot start the "
-            f"decoder, which needs [{dec_rnn.num_layers}, batch, {dec_rnn.hidden_size}]; give both the same "
-            "hid_dim and num_layers"
-        )
-    if type(enc_rnn) is not type(dec_rnn):
-        raise ValueError(
-            f"encoder uses {type(enc_rnn).__name__} but decoder {type(dec_rnn).__name__}; "
-            "their states are not compatible"
-        )
-
-
-def attention_pair(encoder, decoder) -> None:
-    """``AttentionSeq2Seq(encoder, decoder)``: cell, output width and final state must fit the decoder."""
-    rnn = getattr(encoder, "rnn", None) if isinstance(encoder, torch.nn.Module) else None
-    if not isinstance(rnn, (torch.nn.LSTM, torch.nn.GRU)):
-        raise TypeError(
-            f"encoder must be an LSTM or GRU encoder such as LSTMEncoder or EncoderGRU, got {type(encoder).__name__}"
-        )
-    if type(rnn) is not type(decoder.rnn):
-        cell = "lstm" if isinstance(rnn, torch.nn.LSTM) else "gru"
-        raise ValueError(
-            f"the encoder is a {type(rnn).__name__} but the decoder's cell is {decoder.cell!r}; their states do not "
-            f"fit: build the decoder with cell={cell!r}"
-        )
-    enc_dim, dec_hid_dim = getattr(encoder, "enc_dim", None), getattr(encoder, "dec_hid_dim", None)
-    if enc_dim != decoder.enc_dim:
-        raise ValueError(
-            f"the encoder's outputs are {enc_dim} wide but the decoder was built with "
-            f"enc_dim={decoder.enc_dim}; pass enc_dim=encoder.enc_dim"
-        )
-    if dec_hid_dim != decoder.hid_dim or encoder.num_layers != decoder.num_layers:
-        raise ValueError(
-            f"the encoder's final state [{encoder.num_layers}, batch, {dec_hid_dim}] cannot start the decoder, "
-            f"which needs [{decoder.num_layers}, batch, {decoder.hid_dim}]; build the decoder with "
-            "hid_dim=encoder.dec_hid_dim and the same num_layers"
-        )

@@ -38,6 +38,11 @@ def lengths_to_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
             [ True, False, False, False]])
     """
     lengths = _validate.lengths(lengths, "lengths", width=_validate.integer(max_len, "max_len"), minimum=0)
+    return _lengths_to_mask(lengths, max_len)
+
+
+def _lengths_to_mask(lengths: torch.Tensor, max_len: int) -> torch.Tensor:
+    # lengths_to_mask without the checks, for a model's encode (its encoder checked the lengths already)
     positions = torch.arange(max_len, device=lengths.device)  # [max_len]
     return positions.unsqueeze(0) < lengths.unsqueeze(1)  # [batch, max_len]
 

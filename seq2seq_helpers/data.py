@@ -21,6 +21,7 @@ from typing import Callable, NamedTuple
 import torch
 
 from . import _validate
+from ._sampling import REJECTED, sample_until
 from .tokens import EOS, NUM_SPECIAL, PAD, SOS, SPECIAL_TOKENS  # noqa: F401  (lessons import them from here too)
 
 
@@ -259,25 +260,20 @@ class SequenceTask:
             _validate.integer(seed, "seed", minimum=0)
         rng = rng or random.Random(seed)
         ids = list(self.vocab.data_ids)
-        pairs, seen = [], set()
-        attempts, max_attempts = 0, 200 * n + 1000
-        while len(pairs) < n:
-            attempts += 1
-            if attempts > max_attempts:
-                raise ValueError(
-                    f"could only find {len(pairs)} distinct {split} sequences of lengths {lo}-{hi} over "
-                    f"{len(ids)} symbols; ask for fewer, allow longer sequences or use more symbols"
-                )
+
+        def draw():
             src = [rng.choice(ids) for _ in range(rng.randint(lo, hi))]
             if split is not None and _split_of_ids(src, self.val_fraction, self.test_fraction) != split:
-                continue
-            if unique:
-                key = tuple(src)
-                if key in seen:
-                    continue
-                seen.add(key)
-            pairs.append((src, self.target(src)))
-        return pairs
+                return REJECTED
+            return src
+
+        def fail(found, draws):
+            return (
+                f"could only find {found} distinct {split} sequences of lengths {lo}-{hi} over {len(ids)} symbols "
+                f"in {draws:,} draws; ask for fewer, allow longer sequences or use more symbols"
+            )
+
+        return sample_until(n, draw, fail, key=tuple if unique else None, keep=lambda src: (src, self.target(src)))
 
 
 class Splits(NamedTuple):

@@ -24,6 +24,7 @@ from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
 from . import _validate
+from ._sampling import sample_until
 from .data import SPLITS, Splits, Vocab, _fractions
 
 __all__ = [
@@ -285,7 +286,6 @@ def sample_dates(
 def _sample_examples(
     n: int, split: str, rng: random.Random, locales, formats, first, last, unique: bool
 ) -> list[DateExample]:
-    examples, seen = [], set()
     candidates = len(locales) * len(formats) * ((last - first).days + 1)
     if unique and n > candidates // 20:  # about 1/10 of the dates are in val or test; ask for at most half of them
         raise ValueError(
@@ -300,26 +300,22 @@ def _sample_examples(
             f"{split} dates x {len(locales)} locales x {len(formats)} formats = {dates * per_date}; "
             "ask for fewer or widen the range"
         )
-    attempts, max_attempts = 0, 200 * n + 1000
     span = (last - first).days
     formats_of = _formats_by_locale(locales, formats)
-    while len(examples) < n:
-        attempts += 1
-        if attempts > max_attempts:
-            raise ValueError(
-                f"found only {len(examples)} of {n} distinct {split} examples in {max_attempts} draws "
-                f"over {first}..{last} ({len(locales)} locales x {len(formats)} formats render some "
-                "dates alike); ask for fewer or widen the range"
-            )
+
+    def draw():
         date = _draw_date(split, rng, first, span)
         locale = rng.choice(locales)
-        example = make_example(date, locale, rng.choice(formats_of[locale]))
-        if unique:
-            if example.source in seen:
-                continue
-            seen.add(example.source)
-        examples.append(example)
-    return examples
+        return make_example(date, locale, rng.choice(formats_of[locale]))
+
+    def fail(found, draws):
+        return (
+            f"found only {found} of {n} distinct {split} examples in {draws:,} draws over {first}..{last} "
+            f"({len(locales)} locales x {len(formats)} formats render some dates alike); ask for fewer or widen "
+            "the range"
+        )
+
+    return sample_until(n, draw, fail, key=(lambda example: example.source) if unique else None)
 
 
 def _formats_by_locale(locales, formats) -> dict[str, tuple[str, ...]]:

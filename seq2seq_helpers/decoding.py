@@ -8,6 +8,13 @@ All of them work on any model with the shared interface, :class:`Seq2SeqModel` (
     state.select(index)   # rows in a new order, may repeat (beam search copies an input into its beam)
     state.reorder(index)  # the same, for rows moved only among rows of one source (faster)
 
+The loops below check their arguments once, at the door (``greedy_decode``, ``beam_search``, ... and the model's
+``encode``), then call the model's unchecked step (``_unchecked_decode_step``) and the state's unchecked
+``_select`` / ``_reorder`` where the package's own models and states have them: the tokens and row indices they
+pass are ones the loop chose itself. A step then reads back to the host only what the search needs (greedy: one
+read per step, whether every row has finished; beam search: one per step, plus one at a step where an EOS
+hypothesis finishes); on a GPU every such read waits for the device.
+
 Output conventions: every returned row ends with EOS followed by PAD, except a row that never produced EOS,
 which is cut at ``max_len``; ``lengths`` count the tokens including EOS; scores are sums of
 ``log_softmax`` values (log-probabilities), never raw logits. The decoder is free to produce any id of
@@ -24,7 +31,7 @@ import torch
 import torch.nn.functional as F
 
 from . import _validate
-from .models import shift_right
+from .models import _unchecked_decode_step, shift_right
 from .tokens import EOS, PAD, SOS
 
 __all__ = [
@@ -149,6 +156,15 @@ def wu_length_penalty(length, length_penalty: float):
     return ((5.0 + length) / 6.0) ** length_penalty
 
 
+def _rows(state, index: torch.Tensor, reorder: bool = False):
+    """``state.select(index)`` (``state.reorder`` with ``reorder=True``) without the index check where the
+    state's class has an unchecked ``_select`` / ``_reorder`` (the package's states); for an index the loop built."""
+    name = "reorder" if reorder else "select"
+    if callable(getattr(type(state), "_" + name, None)):
+        return getattr(state, "_" + name)(index)
+    return getattr(state, name)(index)
+
+
 @contextlib.contextmanager
 def _evaluating(model):
     """Eval mode and no gradients inside; the model's previous mode is restored afterwards."""
@@ -183,6 +199,7 @@ def _decode_rows(model, src, src_lengths, max_len, choose) -> GreedyResult:
     or after ``max_len`` tokens. ``log_probs`` are the model's log-probabilities of the chosen tokens."""
     with _evaluating(model):
         state = model.encode(src, src_lengths)
+        decode_step = _unchecked_decode_step(model)
         batch = src.shape[0]
         device = src.device
         prev = torch.full((batch,), SOS, dtype=torch.long, device=device)  # [batch]
@@ -190,8 +207,8 @@ def _decode_rows(model, src, src_lengths, max_len, choose) -> GreedyResult:
         lengths = torch.zeros(batch, dtype=torch.long, device=device)  # [batch]
         log_probs = torch.zeros(batch, device=device)  # [batch]
         steps, attentions = [], []
-        for _ in range(max_len):
-            logits, state, attention = model.decode_step(prev, state)  # [batch, vocab], [batch, src_len] or None
+        for t in range(max_len):
+            logits, state, attention = decode_step(prev, state)  # [batch, vocab], [batch, src_len] or None
             step_log_probs = F.log_softmax(logits.float(), dim=-1)  # [batch, vocab]
             next_tokens = choose(logits, step_log_probs)  # [batch]
             chosen = step_log_probs.gather(1, next_tokens.unsqueeze(1)).squeeze(1)  # [batch]
@@ -203,7 +220,7 @@ def _decode_rows(model, src, src_lengths, max_len, choose) -> GreedyResult:
                 attentions.append(attention.masked_fill(finished.unsqueeze(1), 0.0))  # [batch, src_len]
             finished = finished | (next_tokens == EOS)  # [batch]
             prev = next_tokens
-            if bool(finished.all()):
+            if t + 1 < max_len and bool(finished.all()):  # the one host read of a step; none after the last
                 break
         tokens = torch.stack(steps, dim=1)  # [batch, steps]
         attention = torch.stack(attentions, dim=1) if attentions else None  # [batch, steps, src_len]
@@ -398,7 +415,8 @@ def _beam_search(model, src, src_lengths, beam_size, max_len, length_penalty, n_
     batch, device, k = src.shape[0], src.device, beam_size
     neg_inf = float("-inf")
     # Each input's state copied into its k rows, once; from here on the beam only reorders rows.
-    state = state.select(torch.arange(batch, device=device).repeat_interleave(k))  # [batch * beam] rows
+    state = _rows(state, torch.arange(batch, device=device).repeat_interleave(k))  # [batch * beam] rows
+    decode_step = _unchecked_decode_step(model)
     prev = torch.full((batch * k,), SOS, dtype=torch.long, device=device)  # [batch * beam]
     scores = torch.full((batch, k), neg_inf, device=device)  # [batch, beam] sums of log-probs
     scores[:, 0] = 0.0  # one hypothesis (SOS) per input; the other slots are empty
@@ -410,30 +428,15 @@ def _beam_search(model, src, src_lengths, beam_size, max_len, length_penalty, n_
     offsets = torch.arange(batch, device=device).unsqueeze(1)  # [batch, 1]
 
     for t in range(max_len):
-        logits, state, _ = model.decode_step(prev, state)  # [batch * beam, vocab]
+        logits, state, _ = decode_step(prev, state)  # [batch * beam, vocab]
         vocab = logits.shape[-1]
         step_log_probs = F.log_softmax(logits.float(), dim=-1).view(batch, k, vocab)  # [batch, beam, vocab]
         candidates = (scores.unsqueeze(-1) + step_log_probs).view(batch, k * vocab)  # [batch, beam * vocab]
 
-        # 1. EOS extensions among the top beam_size candidates finish (empty slots' extensions are -inf).
+        # 1. EOS extensions among the top beam_size candidates finish (empty slots' extensions are -inf); they
+        # are read back below, with the live scores.
         top_scores, top_index = candidates.topk(k, dim=1)  # [batch, beam]
         is_eos = (top_index % vocab == EOS) & torch.isfinite(top_scores)  # [batch, beam]
-        finished_now = [[] for _ in range(batch)]
-        if bool(is_eos.any()):
-            eos_rows = is_eos.nonzero().tolist()
-            parents = (top_index // vocab).tolist()
-            eos_scores = top_scores.tolist()
-            prefixes = history_tokens.tolist()
-            for b, j in eos_rows:
-                if done[b]:
-                    continue
-                parent, log_prob = parents[b][j], eos_scores[b][j]
-                tokens = prefixes[b][parent] + [EOS]
-                pools[b].append((log_prob / wu_length_penalty(t + 1, length_penalty), log_prob, tokens))
-                finished_now[b].append(BeamNode(parent, EOS, log_prob, True))
-            for b in {b for b, _ in eos_rows}:
-                pools[b].sort(key=lambda entry: -entry[0])  # stable: earlier entries win ties
-                del pools[b][k:]
 
         # 2. The best beam_size extensions that do not end in EOS stay live (in a tiny search space some
         # of them may be -inf: those slots stay empty).
@@ -443,12 +446,42 @@ def _beam_search(model, src, src_lengths, beam_size, max_len, length_penalty, n_
         token = live_index % vocab  # [batch, beam]
         rows = (offsets * k + parent).view(-1)  # [batch * beam]
         # Rows only move among one input's hypotheses: reorder() does it without copying what they share.
-        state = state.reorder(rows)
-        history_tokens = torch.cat(
-            [history_tokens.gather(1, parent.unsqueeze(-1).expand(-1, -1, t)), token.unsqueeze(-1)], dim=-1
+        state = _rows(state, rows, reorder=True)
+        prefixes_before, history_tokens = (
+            history_tokens,
+            torch.cat([history_tokens.gather(1, parent.unsqueeze(-1).expand(-1, -1, t)), token.unsqueeze(-1)], dim=-1),
         )  # [batch, beam, t + 1]
         scores = live_scores  # [batch, beam]
         prev = token.view(-1)  # [batch * beam]
+
+        # The step's one host read: which top candidates end in EOS, their parents and log-probabilities, and each
+        # input's best live score (float32 holds them all exactly: flags, indices < beam_size, float32 scores).
+        read = torch.cat(
+            [
+                is_eos.flatten().float(),
+                (top_index // vocab).flatten().float(),
+                top_scores.flatten(),
+                scores.max(1).values,
+            ]
+        ).tolist()
+        n = batch * k
+        eos_flags, eos_parents, eos_scores, best_scores = read[:n], read[n : 2 * n], read[2 * n : 3 * n], read[3 * n :]
+        finished_now = [[] for _ in range(batch)]
+        if any(eos_flags):
+            prefixes = prefixes_before.tolist()  # a second read, only at a step where a hypothesis finishes
+            touched = set()
+            for b in range(batch):
+                for j in range(k):
+                    if not eos_flags[b * k + j] or done[b]:
+                        continue
+                    parent_j, log_prob = int(eos_parents[b * k + j]), eos_scores[b * k + j]
+                    tokens = prefixes[b][parent_j] + [EOS]
+                    pools[b].append((log_prob / wu_length_penalty(t + 1, length_penalty), log_prob, tokens))
+                    finished_now[b].append(BeamNode(parent_j, EOS, log_prob, True))
+                    touched.add(b)
+            for b in touched:
+                pools[b].sort(key=lambda entry: -entry[0])  # stable: earlier entries win ties
+                del pools[b][k:]
 
         if return_history:
             parents_l, tokens_l, scores_l = parent.tolist(), token.tolist(), scores.tolist()
@@ -463,7 +496,7 @@ def _beam_search(model, src, src_lengths, beam_size, max_len, length_penalty, n_
                 history[b].append(nodes + [n._replace(parent=n.parent if t else -1) for n in finished_now[b]])
 
         # 3. An input is done when its pool is full and no live hypothesis can beat the pool's worst.
-        best_live = [s / best_possible_divisor for s in scores.max(dim=1).values.tolist()]  # [batch]
+        best_live = [s / best_possible_divisor for s in best_scores]  # [batch]
         for b in range(batch):
             if not done[b] and len(pools[b]) == k and best_live[b] <= pools[b][-1][0]:
                 done[b] = True
@@ -559,12 +592,13 @@ def _exact_search(model, src, src_lengths, max_len, max_frontier, start):
     tolerance = 1e-5  # keep prefixes tied with the incumbent up to float rounding: only ever keeps more
 
     state = model.encode(src, src_lengths)
+    decode_step = _unchecked_decode_step(model)
     owner = torch.arange(batch, device=device)  # [frontier] which input each prefix belongs to
     prefixes = torch.zeros(batch, 0, dtype=torch.long, device=device)  # [frontier, t]
     scores = torch.zeros(batch, device=device)  # [frontier] log P(prefix | x)
     prev = torch.full((batch,), SOS, dtype=torch.long, device=device)  # [frontier]
     for t in range(max_len):
-        logits, state, _ = model.decode_step(prev, state)  # [frontier, vocab]
+        logits, state, _ = decode_step(prev, state)  # [frontier, vocab]
         candidates = scores.unsqueeze(1) + F.log_softmax(logits.float(), dim=-1)  # [frontier, vocab]
         expanded.index_add_(0, owner, torch.ones_like(owner))
 
@@ -600,7 +634,7 @@ def _exact_search(model, src, src_lengths, max_len, max_frontier, start):
             break
         owner, scores = owner[rows], candidates[rows, tokens]
         prefixes = torch.cat([prefixes[rows], tokens.unsqueeze(1)], dim=1)
-        state = state.select(rows)
+        state = _rows(state, rows)
         prev = tokens
 
     width = max(len(tokens) for tokens in best_tokens)

@@ -11,9 +11,13 @@ one small interface that the decoding and training code rely on (named once, as 
     logits, state, attention = model.decode_step(prev_tokens, state)  # one step for every row
     logits = model(src, src_lengths, tgt, teacher_forcing_ratio=1.0)  # [batch, tgt_len, vocab]
 
-Every public entry point checks its arguments in one line (``_validate.py``) and raises a
-``ValueError``/``TypeError`` that names the problem and the fix, instead of a shape error from deep inside
-PyTorch; what follows the check is the computation, with its shapes.
+Every public entry point (``forward``, ``step``, ``encode``, ``decode_step``, the constructors) checks its
+arguments in one line and raises a ``ValueError``/``TypeError`` that names the problem and the fix, instead of a
+shape error from deep inside PyTorch; what follows the check is the computation, with its shapes. The generic
+checks are ``_validate.py``'s; each model's own contract (its state's layout, which encoder fits which decoder)
+is checked here, beside the model. The package's own loops (decoding, teacher forcing step by step) call the
+unchecked private twins (``_forward``, ``_step``, ``_decode_step``) on tensors they produced themselves, so a
+decoding step reads no tensor value back to the host for a check.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from .attention import (  # noqa: F401  (re-exported: lessons 02-06 import them 
     AdditiveAttention,
     DotAttention,
     GeneralAttention,
+    _Attention,
+    _lengths_to_mask,
     lengths_to_mask,
     make_attention,
 )
@@ -73,6 +79,119 @@ def shift_right(tgt: torch.Tensor, start: int = SOS) -> torch.Tensor:
     return torch.cat([starts, tgt[:, :-1]], dim=1)  # [batch, tgt_len]
 
 
+# --------------------------------------------------------------------------------------- contracts
+# Each model's own contract, checked at its public entries (forward, step, decode_step, the wrappers'
+# constructors) with _validate's generic helpers. The package's loops call the unchecked private twins
+# (_forward, _step, _decode_step) on tensors they produced themselves.
+
+
+def _check_hidden(
+    hidden, num_layers: int, batch: int, hid_dim: int, lstm: bool, where: str, device: torch.device
+) -> None:
+    """An RNN decoder's state: ``h`` (GRU) or ``(h, c)`` (LSTM), float tensors ``[num_layers, batch, hid_dim]``."""
+    expected = [num_layers, batch, hid_dim]
+    if lstm and not (isinstance(hidden, (tuple, list)) and len(hidden) == 2):
+        raise TypeError(
+            f"{where}: an LSTM's hidden state is a pair (h, c) of tensors {expected}, got {type(hidden).__name__}"
+        )
+    if not lstm and not isinstance(hidden, torch.Tensor):
+        raise TypeError(f"{where}: a GRU's hidden state is one tensor {expected}, got {type(hidden).__name__}")
+    for part in hidden if lstm else (hidden,):
+        if not isinstance(part, torch.Tensor):
+            raise TypeError(f"{where}: hidden state parts must be tensors, got {type(part).__name__}")
+        if not part.is_floating_point():
+            raise TypeError(f"{where}: the hidden state must be a float tensor, got dtype {part.dtype}")
+        if part.device != device:
+            raise ValueError(
+                f"{where}: the hidden state is on {part.device} but the decoder input is on {device}; "
+                "move both to the model's device"
+            )
+        if list(part.shape) != expected:
+            raise ValueError(
+                f"{where}: hidden state has shape {list(part.shape)} but [num_layers, batch, hid_dim] = {expected} "
+                "was expected; do the encoder and decoder have the same hid_dim and num_layers, and is the "
+                "batch the same?"
+            )
+
+
+def _check_decoder_input(decoder, tokens, hidden, lstm: bool, name: str = "tgt_in", dims: int = 2) -> torch.Tensor:
+    """A decoder's ``forward(tgt_in [batch, len], hidden, ...)`` or ``step(prev_tokens [batch], hidden, ...)``
+    (``name="prev_tokens", dims=1``); returns the tokens as long."""
+    tokens = _validate.token_ids(tokens, name, decoder.vocab_size, dims=dims)
+    _validate.same_device(decoder, tokens, name)
+    _check_hidden(
+        hidden, decoder.num_layers, tokens.shape[0], decoder.hid_dim, lstm, type(decoder).__name__, tokens.device
+    )
+    return tokens
+
+
+def _check_attention_decoder_input(decoder, tokens, hidden, name: str = "tgt_in", dims: int = 2) -> torch.Tensor:
+    """``AttentionDecoder``'s tokens and state: the state's form follows the decoder's cell and input feeding
+    (``h``, ``(h, c)``, ``(h, feed)`` or ``(h, c, feed)``); returns the tokens as long."""
+    lstm = decoder.cell == "lstm"
+    if not decoder.input_feeding:
+        return _check_decoder_input(decoder, tokens, hidden, lstm, name, dims)
+    tokens = _validate.token_ids(tokens, name, decoder.vocab_size, dims=dims)
+    _validate.same_device(decoder, tokens, name)
+    where, form = type(decoder).__name__, "(h, c, feed)" if lstm else "(h, feed)"
+    if not (isinstance(hidden, (tuple, list)) and len(hidden) == (3 if lstm else 2)):
+        raise TypeError(
+            f"{where}: with input_feeding=True the state is {form}, the RNN's state and the previous attentional "
+            f"vector feed [1, batch, hid_dim]; build the first one with decoder.init_hidden(encoder_hidden), got "
+            f"{_validate._describe(hidden)}"
+        )
+    *parts, feed = hidden
+    batch = tokens.shape[0]
+    _check_hidden(
+        tuple(parts) if lstm else parts[0], decoder.num_layers, batch, decoder.hid_dim, lstm, where, tokens.device
+    )
+    _check_hidden(feed, 1, batch, decoder.hid_dim, False, f"{where} (the input feed)", tokens.device)
+    return tokens
+
+
+def _check_encoder_outputs(decoder, outputs, src_mask, attention_keys, batch: int) -> None:
+    """``AttentionDecoder``'s keys: ``encoder_outputs [batch, src_len, enc_dim]`` of the weights' dtype,
+    ``src_mask [batch, src_len]`` bool with a real token per row, ``attention_keys`` None or
+    ``precompute_keys(encoder_outputs)``, all on the weights' device."""
+    name = type(decoder).__name__
+    _validate.float_tensor(
+        outputs, f"{name}: encoder_outputs", [batch, None, decoder.enc_dim], "[batch, src_len, enc_dim]"
+    )
+    dtype, device = _validate.weights_of(decoder)
+    named = {"encoder_outputs": outputs}
+    if attention_keys is not None:
+        named["attention_keys"] = attention_keys
+    _validate.float_tensors(name, named, dtype)
+    _validate.src_mask_(src_mask, outputs.shape[0], outputs.shape[1], name)
+    projected_dim = getattr(decoder.attention, "projected_dim", None)
+    if attention_keys is not None and (
+        attention_keys.dim() != 3
+        or list(attention_keys.shape[:2]) != list(outputs.shape[:2])
+        or (projected_dim is not None and attention_keys.shape[2] != projected_dim)
+    ):
+        raise ValueError(
+            f"{name}: attention_keys must be decoder.precompute_keys(encoder_outputs), [batch, src_len, "
+            f"{projected_dim or '*'}] for encoder_outputs {list(outputs.shape)}, got {list(attention_keys.shape)}"
+        )
+    _validate.one_device(name, {**named, "src_mask": src_mask}, device)
+
+
+def _check_target(model, src: torch.Tensor, tgt) -> torch.Tensor:
+    """``forward``'s ``tgt``: target ids ending in EOS, without the SOS the model prepends itself."""
+    tgt = _validate.token_ids(tgt, "tgt", model.vocab_size)
+    if bool((tgt[:, 0] == SOS).all()):
+        raise ValueError(
+            "every row of tgt starts with SOS, but tgt holds the target tokens followed by EOS and no "
+            "SOS (as collate_pairs makes it): the model prepends SOS itself. If you prepended it, pass "
+            "tgt[:, 1:]; to score a decoder's own output (which may start with SOS), use "
+            "seq2seq_helpers.decoding.sequence_log_probs"
+        )
+    if tgt.shape[0] != src.shape[0]:
+        raise ValueError(f"tgt has {tgt.shape[0]} sequences but src has {src.shape[0]}; they must pair up")
+    _validate.same_device(model, tgt, "tgt")
+    return tgt
+
+
 def _select_hidden(hidden: Hidden, index: torch.Tensor) -> Hidden:
     if isinstance(hidden, torch.Tensor):
         return hidden.index_select(1, index.to(hidden.device))  # batch is dim 1 for RNN states
@@ -106,7 +225,10 @@ class DecoderState(NamedTuple):
         Beam search uses it to copy a sequence's state into its ``beam_size`` hypotheses and to reorder
         hypotheses after each step. RNN states keep batch on dim 1, the other tensors on dim 0.
         """
-        index = _validate.row_index(index, self.batch_size, keep_size=False)
+        return self._select(_validate.row_index(index, self.batch_size, keep_size=False))
+
+    def _select(self, index: torch.Tensor) -> DecoderState:
+        # select without the check, for decoding loops that built index themselves
         rows = [
             None if t is None else t.index_select(0, index.to(t.device))
             for t in (self.encoder_outputs, self.src_mask, self.attention_keys)
@@ -118,7 +240,10 @@ class DecoderState(NamedTuple):
         hypotheses of one input in beam search): those rows share the encoder outputs, mask and attention
         keys, so only the recurrent state is reordered. Same result as ``select``, without copying the rest.
         """
-        index = _validate.row_index(index, self.batch_size, keep_size=True)
+        return self._reorder(_validate.row_index(index, self.batch_size, keep_size=True))
+
+    def _reorder(self, index: torch.Tensor) -> DecoderState:
+        # reorder without the check, for beam search's own index
         return self._replace(hidden=_select_hidden(self.hidden, index))
 
 
@@ -302,14 +427,20 @@ class DecoderGRU(nn.Module):
 
     def forward(self, tgt_in: torch.Tensor, hidden: torch.Tensor):
         # tgt_in: [batch, tgt_len] (SOS, y1, y2, ...), hidden: [layers, batch, hid]
-        tgt_in = _validate.decoder_input(self, tgt_in, hidden, lstm=False)
+        tgt_in = _check_decoder_input(self, tgt_in, hidden, lstm=False)
+        return self._forward(tgt_in, hidden)
+
+    def _forward(self, tgt_in, hidden):
         outputs, hidden = self.rnn(self.embedding(tgt_in), hidden)  # [batch, tgt_len, hid], [layers, batch, hid]
         return self.out(outputs), hidden  # logits [batch, tgt_len, vocab]
 
     def step(self, prev_tokens: torch.Tensor, hidden: torch.Tensor):
         # prev_tokens: [batch], hidden: [layers, batch, hid]
-        prev_tokens = _validate.token_ids(prev_tokens, "prev_tokens", self.vocab_size, dims=1)
-        logits, hidden = self.forward(prev_tokens.unsqueeze(1), hidden)  # [batch, 1, vocab]
+        prev_tokens = _check_decoder_input(self, prev_tokens, hidden, lstm=False, name="prev_tokens", dims=1)
+        return self._step(prev_tokens, hidden)
+
+    def _step(self, prev_tokens, hidden):
+        logits, hidden = self._forward(prev_tokens.unsqueeze(1), hidden)  # [batch, 1, vocab]
         return logits.squeeze(1), hidden  # [batch, vocab], [layers, batch, hid]
 
 
@@ -405,17 +536,25 @@ class AttentionDecoder(nn.Module):
             return rnn_state
         return (*rnn_state, feed) if self.cell == "lstm" else (rnn_state, feed)
 
-    def _one_step(self, embedded, hidden, encoder_outputs, src_mask, keys):
+    def _attention(self):
+        """The attention to call on arguments the decoder checked: an attention module of ``attention.py`` (its
+        ``forward`` not replaced) gives its unchecked ``_attend``; any other module is called as it is."""
+        attention = self.attention
+        if isinstance(attention, _Attention) and type(attention).forward is _Attention.forward:
+            return attention._attend
+        return attention
+
+    def _one_step(self, embedded, hidden, encoder_outputs, src_mask, keys, attend):
         # embedded: [batch, 1, emb]; returns attentional vector [batch, 1, hid], hidden, attention [batch, 1, src_len]
         rnn_state, feed = self._split(hidden)
         if self.layout == "bahdanau":
             previous = (rnn_state[0] if self.cell == "lstm" else rnn_state)[-1].unsqueeze(1)  # [batch, 1, hid]
-            context, attention = self.attention(previous, encoder_outputs, src_mask, **keys)  # [batch, 1, enc_dim]
+            context, attention = attend(previous, encoder_outputs, src_mask, **keys)  # [batch, 1, enc_dim]
             output, rnn_state = self.rnn(torch.cat([embedded, context], dim=-1), rnn_state)  # [batch, 1, hid]
         else:
             rnn_input = embedded if feed is None else torch.cat([embedded, feed.transpose(0, 1)], dim=-1)
             output, rnn_state = self.rnn(rnn_input, rnn_state)  # [batch, 1, hid]: the new state is the query
-            context, attention = self.attention(output, encoder_outputs, src_mask, **keys)  # [batch, 1, enc_dim]
+            context, attention = attend(output, encoder_outputs, src_mask, **keys)  # [batch, 1, enc_dim]
         attentional = torch.tanh(self.combine(torch.cat([output, context], dim=-1)))  # [batch, 1, hid]
         feed = attentional.transpose(0, 1) if self.input_feeding else None  # [1, batch, hid]
         return attentional, self._join(rnn_state, feed), attention
@@ -431,22 +570,30 @@ class AttentionDecoder(nn.Module):
         # tgt_in: [batch, tgt_len], hidden: see the class docstring, each part [layers, batch, hid]
         # encoder_outputs: [batch, src_len, enc_dim], src_mask: [batch, src_len] bool
         # attention_keys: self.attention.precompute(encoder_outputs), or None to compute it here
-        tgt_in = _validate.attention_decoder_input(self, tgt_in, hidden)
-        _validate.encoder_outputs(self, encoder_outputs, src_mask, tgt_in.shape[0])
+        tgt_in = self._check(tgt_in, hidden, encoder_outputs, src_mask, attention_keys)
+        return self._forward(tgt_in, hidden, encoder_outputs, src_mask, attention_keys)
+
+    def _check(self, tokens, hidden, encoder_outputs, src_mask, attention_keys, name="tgt_in", dims=2):
+        tokens = _check_attention_decoder_input(self, tokens, hidden, name, dims)
+        _check_encoder_outputs(self, encoder_outputs, src_mask, attention_keys, tokens.shape[0])
+        return tokens
+
+    def _forward(self, tgt_in, hidden, encoder_outputs, src_mask, attention_keys=None):
         if attention_keys is None and tgt_in.shape[1] > 1:
             attention_keys = self.precompute_keys(encoder_outputs)  # once, not at every step
         keys = {} if attention_keys is None else {"projected_keys": attention_keys}
+        attend = self._attention()
         embedded = self.embedding(tgt_in)  # [batch, tgt_len, emb]
         if self.one_call:
             queries, hidden = self.rnn(embedded, self._split(hidden)[0])  # [batch, tgt_len, hid]
-            context, attention = self.attention(queries, encoder_outputs, src_mask, **keys)
+            context, attention = attend(queries, encoder_outputs, src_mask, **keys)
             # context: [batch, tgt_len, enc_dim], attention: [batch, tgt_len, src_len]
             combined = torch.tanh(self.combine(torch.cat([queries, context], dim=-1)))  # [batch, tgt_len, hid]
             return self.out(combined), hidden, attention  # logits [batch, tgt_len, vocab]
         outputs, weights = [], []
         for t in range(tgt_in.shape[1]):
             attentional, hidden, attention = self._one_step(
-                embedded[:, t : t + 1], hidden, encoder_outputs, src_mask, keys
+                embedded[:, t : t + 1], hidden, encoder_outputs, src_mask, keys, attend
             )
             outputs.append(attentional)
             weights.append(attention)
@@ -468,8 +615,11 @@ class AttentionDecoder(nn.Module):
         attention_keys: torch.Tensor | None = None,
     ):
         # prev_tokens: [batch]
-        prev_tokens = _validate.token_ids(prev_tokens, "prev_tokens", self.vocab_size, dims=1)
-        logits, hidden, attention = self.forward(
+        prev_tokens = self._check(prev_tokens, hidden, encoder_outputs, src_mask, attention_keys, "prev_tokens", 1)
+        return self._step(prev_tokens, hidden, encoder_outputs, src_mask, attention_keys)
+
+    def _step(self, prev_tokens, hidden, encoder_outputs, src_mask, attention_keys=None):
+        logits, hidden, attention = self._forward(
             prev_tokens.unsqueeze(1), hidden, encoder_outputs, src_mask, attention_keys
         )
         return logits.squeeze(1), hidden, attention.squeeze(1)  # [batch, vocab], hidden, [batch, src_len]
@@ -478,8 +628,27 @@ class AttentionDecoder(nn.Module):
 # ---------------------------------------------------------------------------------------- wrappers
 
 
+def _unchecked_decode_step(model):
+    """``model.decode_step`` without its argument checks, for the loops that feed it tokens they chose themselves
+    and the states it returned: a model of this package whose ``decode_step`` is the shared one (check, then
+    ``_decode_step``), replaced neither on its class nor on the instance, gives its ``_decode_step``; any other
+    model (a learner's, a wrapped one) its own ``decode_step``."""
+    if (
+        isinstance(model, _Seq2SeqBase)
+        and type(model).decode_step is _Seq2SeqBase.decode_step
+        and "decode_step" not in vars(model)
+    ):
+        return model._decode_step
+    return model.decode_step
+
+
 class _Seq2SeqBase(nn.Module):
-    """The shared interface: ``encode``, ``decode_step``, ``teacher_forced`` and ``forward`` (lesson 03 §1)."""
+    """The shared interface: ``encode``, ``decode_step``, ``teacher_forced`` and ``forward`` (lesson 03 §1).
+
+    A subclass gives ``encode`` (checked: it reads the learner's batch), ``_check_step`` and ``_decode_step``
+    (``decode_step`` is the two in a row), and ``teacher_forced`` (with an unchecked ``_teacher_forced`` when
+    it checks). ``forward`` is the same for every model: teacher forcing in one call or step by step.
+    """
 
     encoder: nn.Module
     decoder: nn.Module
@@ -488,15 +657,45 @@ class _Seq2SeqBase(nn.Module):
     def vocab_size(self) -> int:
         return self.decoder.vocab_size
 
-    def encode(self, src: torch.Tensor, src_lengths: torch.Tensor) -> DecoderState:
+    def encode(self, src: torch.Tensor, src_lengths: torch.Tensor):
         raise NotImplementedError
 
-    def decode_step(self, prev_tokens: torch.Tensor, state: DecoderState):
+    def decode_step(self, prev_tokens: torch.Tensor, state):
+        """One step for every row: ``(logits [batch, vocab], next state, attention [batch, src_len] or None)``.
+        Checks ``prev_tokens`` and ``state``, then runs :meth:`_decode_step`."""
+        prev_tokens = self._check_step(prev_tokens, state)
+        return self._decode_step(prev_tokens, state)
+
+    def _check_step(self, prev_tokens, state) -> torch.Tensor:
+        """``decode_step``'s arguments; returns ``prev_tokens`` as long."""
         raise NotImplementedError
 
-    def teacher_forced(self, state: DecoderState, tgt_in: torch.Tensor):
+    def _decode_step(self, prev_tokens, state):
+        """``decode_step`` without its checks."""
+        raise NotImplementedError
+
+    def teacher_forced(self, state, tgt_in: torch.Tensor):
         """All steps at once from the gold inputs ``tgt_in`` (SOS first): ``(logits [B,T,V], attention or None)``."""
         raise NotImplementedError
+
+    def _teacher_forced(self, state, tgt_in):
+        """``teacher_forced`` without its checks (the same call where it has none)."""
+        return self.teacher_forced(state, tgt_in)
+
+    def forward(
+        self,
+        src: torch.Tensor,
+        src_lengths: torch.Tensor,
+        tgt: torch.Tensor,
+        teacher_forcing_ratio: float = 1.0,
+        return_attention: bool = False,
+    ):
+        """``logits [batch, tgt_len, vocab]`` of a teacher-forced pass over ``tgt`` (ending in EOS, no SOS), or
+        ``(logits, attention [batch, tgt_len, src_len] or None)`` with ``return_attention=True``."""
+        # src: [batch, src_len], src_lengths: [batch], tgt: [batch, tgt_len] ending in EOS
+        _validate.boolean(return_attention, "return_attention")
+        logits, attention = self._run(src, src_lengths, tgt, teacher_forcing_ratio)
+        return (logits, attention) if return_attention else logits
 
     def _run(self, src, src_lengths, tgt, teacher_forcing_ratio):
         ratio = _validate.probability(
@@ -505,14 +704,15 @@ class _Seq2SeqBase(nn.Module):
             " (1.0 = always feed the gold token, 0.0 = always the model's own prediction)",
         )
         state = self.encode(src, src_lengths)
-        tgt = _validate.target(self, src, tgt)
+        tgt = _check_target(self, src, tgt)
         if ratio == 1.0:  # fast path: the decoder reads the whole gold sequence in one call
-            return self.teacher_forced(state, shift_right(tgt))
+            return self._teacher_forced(state, shift_right(tgt))
         batch, tgt_len = tgt.shape
+        decode_step = _unchecked_decode_step(self)  # the tokens fed back are the gold ones or the model's argmax
         prev = torch.full((batch,), SOS, dtype=torch.long, device=tgt.device)  # [batch]
         all_logits, all_attention = [], []
         for t in range(tgt_len):
-            logits, state, attention = self.decode_step(prev, state)  # [batch, vocab]
+            logits, state, attention = decode_step(prev, state)  # [batch, vocab]
             all_logits.append(logits)
             all_attention.append(attention)
             if t + 1 < tgt_len:
@@ -527,6 +727,39 @@ class _Seq2SeqBase(nn.Module):
         return logits, attention
 
 
+def _check_gru_pair(encoder, decoder) -> None:
+    """``Seq2Seq(encoder, decoder)``: the encoder's final state must fit the decoder's first state."""
+    for name, module in (("encoder", encoder), ("decoder", decoder)):
+        if not isinstance(module, torch.nn.Module):
+            raise TypeError(f"{name} must be an nn.Module, got {_validate._describe(module)}")
+    enc_rnn, dec_rnn = getattr(encoder, "rnn", None), getattr(decoder, "rnn", None)
+    if not (
+        isinstance(enc_rnn, torch.nn.RNNBase)
+        and isinstance(dec_rnn, torch.nn.RNNBase)
+        and callable(getattr(decoder, "step", None))
+    ):
+        raise TypeError(
+            f"Seq2Seq needs an encoder and a decoder like EncoderGRU and DecoderGRU (each with an .rnn, "
+            f"the decoder with .step), got {type(encoder).__name__} and {type(decoder).__name__}"
+        )
+    if enc_rnn.bidirectional:
+        raise ValueError(
+            "Seq2Seq needs a one-directional encoder: a bidirectional final state does not fit the "
+            "decoder; use AttentionSeq2Seq with an LSTMEncoder"
+        )
+    if (enc_rnn.hidden_size, enc_rnn.num_layers) != (dec_rnn.hidden_size, dec_rnn.num_layers):
+        raise ValueError(
+            f"the encoder's final state [{enc_rnn.num_layers}, batch, {enc_rnn.hidden_size}] cannot start the "
+            f"decoder, which needs [{dec_rnn.num_layers}, batch, {dec_rnn.hidden_size}]; give both the same "
+            "hid_dim and num_layers"
+        )
+    if type(enc_rnn) is not type(dec_rnn):
+        raise ValueError(
+            f"encoder uses {type(enc_rnn).__name__} but decoder {type(dec_rnn).__name__}; "
+            "their states are not compatible"
+        )
+
+
 class Seq2Seq(_Seq2SeqBase):
     """GRU encoder + GRU decoder, no attention: the encoder's final state is the decoder's first state.
 
@@ -534,12 +767,13 @@ class Seq2Seq(_Seq2SeqBase):
     ``forward(src, src_lengths, tgt, teacher_forcing_ratio=1.0) -> logits [batch, tgt_len, vocab]``.
     At step 0 the decoder reads SOS; at step t it reads ``tgt[:, t-1]`` with probability
     ``teacher_forcing_ratio`` (per row and step, from ``torch``'s random generator) and its own argmax
-    prediction otherwise. A ratio of 1.0 runs the whole target in one GRU call.
+    prediction otherwise. A ratio of 1.0 runs the whole target in one GRU call. (``return_attention=True``
+    returns ``(logits, None)``: this model has no attention.)
     """
 
     def __init__(self, encoder: EncoderGRU, decoder: DecoderGRU):
         super().__init__()
-        _validate.gru_pair(encoder, decoder)
+        _check_gru_pair(encoder, decoder)
         self.encoder = encoder
         self.decoder = decoder
 
@@ -548,22 +782,53 @@ class Seq2Seq(_Seq2SeqBase):
         _, hidden = self.encoder(src, src_lengths)  # [layers, batch, hid]
         return DecoderState(hidden=hidden)
 
-    def decode_step(self, prev_tokens: torch.Tensor, state: DecoderState):
-        # prev_tokens: [batch]
+    def _check_step(self, prev_tokens, state):
         _validate.instance(state, DecoderState, "state", " (what encode returns)")
-        logits, hidden = self.decoder.step(prev_tokens, state.hidden)  # [batch, vocab], [layers, batch, hid]
+        if isinstance(self.decoder, DecoderGRU):
+            return _check_decoder_input(self.decoder, prev_tokens, state.hidden, False, "prev_tokens", dims=1)
+        return prev_tokens  # another decoder's step checks its own arguments
+
+    def _decode_step(self, prev_tokens, state):
+        # prev_tokens: [batch]
+        step = self.decoder._step if isinstance(self.decoder, DecoderGRU) else self.decoder.step
+        logits, hidden = step(prev_tokens, state.hidden)  # [batch, vocab], [layers, batch, hid]
         return logits, state._replace(hidden=hidden), None
 
     def teacher_forced(self, state, tgt_in):
         logits, _ = self.decoder(tgt_in, state.hidden)  # [batch, tgt_len, vocab]
         return logits, None
 
-    def forward(
-        self, src: torch.Tensor, src_lengths: torch.Tensor, tgt: torch.Tensor, teacher_forcing_ratio: float = 1.0
-    ) -> torch.Tensor:
-        # src: [batch, src_len], src_lengths: [batch], tgt: [batch, tgt_len] ending in EOS
-        logits, _ = self._run(src, src_lengths, tgt, teacher_forcing_ratio)
-        return logits  # [batch, tgt_len, vocab]
+    def _teacher_forced(self, state, tgt_in):
+        forward = self.decoder._forward if isinstance(self.decoder, DecoderGRU) else self.decoder
+        logits, _ = forward(tgt_in, state.hidden)  # [batch, tgt_len, vocab]
+        return logits, None
+
+
+def _check_attention_pair(encoder, decoder) -> None:
+    """``AttentionSeq2Seq(encoder, decoder)``: cell, output width and final state must fit the decoder."""
+    rnn = getattr(encoder, "rnn", None) if isinstance(encoder, torch.nn.Module) else None
+    if not isinstance(rnn, (torch.nn.LSTM, torch.nn.GRU)):
+        raise TypeError(
+            f"encoder must be an LSTM or GRU encoder such as LSTMEncoder or EncoderGRU, got {type(encoder).__name__}"
+        )
+    if type(rnn) is not type(decoder.rnn):
+        cell = "lstm" if isinstance(rnn, torch.nn.LSTM) else "gru"
+        raise ValueError(
+            f"the encoder is a {type(rnn).__name__} but the decoder's cell is {decoder.cell!r}; their states do not "
+            f"fit: build the decoder with cell={cell!r}"
+        )
+    enc_dim, dec_hid_dim = getattr(encoder, "enc_dim", None), getattr(encoder, "dec_hid_dim", None)
+    if enc_dim != decoder.enc_dim:
+        raise ValueError(
+            f"the encoder's outputs are {enc_dim} wide but the decoder was built with "
+            f"enc_dim={decoder.enc_dim}; pass enc_dim=encoder.enc_dim"
+        )
+    if dec_hid_dim != decoder.hid_dim or encoder.num_layers != decoder.num_layers:
+        raise ValueError(
+            f"the encoder's final state [{encoder.num_layers}, batch, {dec_hid_dim}] cannot start the decoder, "
+            f"which needs [{decoder.num_layers}, batch, {decoder.hid_dim}]; build the decoder with "
+            "hid_dim=encoder.dec_hid_dim and the same num_layers"
+        )
 
 
 class AttentionSeq2Seq(_Seq2SeqBase):
@@ -578,14 +843,14 @@ class AttentionSeq2Seq(_Seq2SeqBase):
     def __init__(self, encoder: LSTMEncoder, decoder: AttentionDecoder):
         super().__init__()
         _validate.instance(decoder, AttentionDecoder, "decoder")
-        _validate.attention_pair(encoder, decoder)
+        _check_attention_pair(encoder, decoder)
         self.encoder = encoder
         self.decoder = decoder
 
     def encode(self, src: torch.Tensor, src_lengths: torch.Tensor) -> DecoderState:
-        # src: [batch, src_len], src_lengths: [batch]
+        # src: [batch, src_len], src_lengths: [batch] (the encoder checks both)
         encoder_outputs, hidden = self.encoder(src, src_lengths)  # [batch, src_len, enc_dim], (h, c) or h
-        src_mask = lengths_to_mask(src_lengths.to(src.device), src.shape[1])  # [batch, src_len]
+        src_mask = _lengths_to_mask(src_lengths.to(src.device), src.shape[1])  # [batch, src_len]
         return DecoderState(
             hidden=self.decoder.init_hidden(hidden),  # the bridge: the encoder's final state starts the decoder
             encoder_outputs=encoder_outputs,
@@ -593,10 +858,15 @@ class AttentionSeq2Seq(_Seq2SeqBase):
             attention_keys=self.decoder.precompute_keys(encoder_outputs),
         )
 
-    def decode_step(self, prev_tokens: torch.Tensor, state: DecoderState):
-        # prev_tokens: [batch]
+    def _check_step(self, prev_tokens, state):
         _validate.instance(state, DecoderState, "state", " (what encode returns)")
-        logits, hidden, attention = self.decoder.step(
+        return self.decoder._check(
+            prev_tokens, state.hidden, state.encoder_outputs, state.src_mask, state.attention_keys, "prev_tokens", 1
+        )
+
+    def _decode_step(self, prev_tokens, state):
+        # prev_tokens: [batch]
+        logits, hidden, attention = self.decoder._step(
             prev_tokens, state.hidden, state.encoder_outputs, state.src_mask, state.attention_keys
         )
         # logits [batch, vocab], hidden (h, c), attention [batch, src_len]
@@ -608,15 +878,8 @@ class AttentionSeq2Seq(_Seq2SeqBase):
         )
         return logits, attention  # [batch, tgt_len, vocab], [batch, tgt_len, src_len]
 
-    def forward(
-        self,
-        src: torch.Tensor,
-        src_lengths: torch.Tensor,
-        tgt: torch.Tensor,
-        teacher_forcing_ratio: float = 1.0,
-        return_attention: bool = False,
-    ):
-        # src: [batch, src_len], src_lengths: [batch], tgt: [batch, tgt_len] ending in EOS
-        _validate.boolean(return_attention, "return_attention")
-        logits, attention = self._run(src, src_lengths, tgt, teacher_forcing_ratio)
-        return (logits, attention) if return_attention else logits
+    def _teacher_forced(self, state, tgt_in):
+        logits, _, attention = self.decoder._forward(
+            tgt_in, state.hidden, state.encoder_outputs, state.src_mask, state.attention_keys
+        )
+        return logits, attention  # [batch, tgt_len, vocab], [batch, tgt_len, src_len]

@@ -159,13 +159,11 @@ def cosine_schedule(
     min_lr_ratio = _validate.number(
         min_lr_ratio, "min_lr_ratio", 0.0, 1.0, hint=" (a fraction of the base learning rate)"
     )
-    if total_steps < 1 or warmup_steps < 0 or warmup_steps >= total_steps:
+    if warmup_steps >= total_steps:  # the ranges of each alone were checked just above
         raise ValueError(
-            f"need total_steps >= 1 and 0 <= warmup_steps < total_steps, "
+            f"warmup_steps must be below total_steps (the warm-up ends before training does), "
             f"got total_steps={total_steps}, warmup_steps={warmup_steps}"
         )
-    if not 0.0 <= min_lr_ratio <= 1.0:
-        raise ValueError(f"min_lr_ratio must be in [0, 1] (a fraction of the base learning rate), got {min_lr_ratio}")
 
     def factor(step: int) -> float:
         if step < warmup_steps:
@@ -259,6 +257,15 @@ def _count_tokens(batch) -> int:
     return int(n) if n is not None else 0
 
 
+def _model_device(model) -> torch.device | None:
+    """Where ``model``'s parameters live (its first one's device), what ``device=None`` means for ``fit`` and
+    ``evaluate``; None for a model without parameters (its batches then stay where they are)."""
+    parameters = getattr(model, "parameters", None)
+    for p in parameters() if callable(parameters) else ():
+        return p.device
+    return None
+
+
 def _move(batch, device):
     if device is None:
         return batch
@@ -309,6 +316,8 @@ def fit(
     ``"cosine"`` (decay to 0 over ``steps``; what makes 99% reachable quickly on the toy tasks), ``None``
     (constant), or a scheduler you built. ``eval_fn(model)`` runs every ``eval_every`` steps and at the end.
     The progress bar shows step, loss and the latest evaluation, and disappears when training ends.
+    ``device``: where each batch is moved first; ``None`` (the default) means the model's device, so a model
+    moved to a GPU trains there without naming it again.
     ``progress``: ``True`` (a bar of its own), ``False`` (none), or an open tqdm bar that ``fit`` advances by
     one per step and leaves open, so that several runs share one bar (lesson 03 §4 trains 18 models under one).
     The loop itself is written by hand in lesson 01 §5 before this helper takes it over.
@@ -325,8 +334,7 @@ def fit(
     _validate.integer(warmup_steps, "warmup_steps", minimum=0)
     if clip_grad_norm is not None:
         _validate.number(clip_grad_norm, "clip_grad_norm", 0.0, low_open=True, hint=" (or None for no clipping)")
-    if device is not None:
-        _validate.device(device)
+    device = _validate.device(device) if device is not None else _model_device(model)
     _validate.string(desc, "desc", "training", allow_empty=True)
     outer_bar = None
     if not isinstance(progress, bool):
@@ -438,14 +446,21 @@ def stepwise_loss(model, batch, step=None) -> torch.Tensor:
                 f"batch must be a Batch (src, src_lengths, tgt, tgt_lengths) as collate_pairs makes it, "
                 f"got {type(batch).__name__}"
             )
+    from .models import _Seq2SeqBase, _unchecked_decode_step
+
     state = model.encode(batch.src, batch.src_lengths)
-    prev_tokens = torch.full((batch.tgt.shape[0],), SOS, dtype=torch.long, device=batch.tgt.device)  # [batch]
+    tgt, decode_step = batch.tgt, model.decode_step
+    if isinstance(model, _Seq2SeqBase):  # the gold tokens checked once here, not at every step
+        tgt = _validate.token_ids(tgt, "tgt", model.vocab_size)
+        _validate.same_device(model, tgt, "tgt")
+        decode_step = _unchecked_decode_step(model)
+    prev_tokens = torch.full((tgt.shape[0],), SOS, dtype=torch.long, device=tgt.device)  # [batch]
     all_logits = []
-    for t in range(batch.tgt.shape[1]):
-        logits, state, _ = model.decode_step(prev_tokens, state)  # [batch, vocab]
+    for t in range(tgt.shape[1]):
+        logits, state, _ = decode_step(prev_tokens, state)  # [batch, vocab]
         all_logits.append(logits)
-        prev_tokens = batch.tgt[:, t]  # teacher forcing: read the gold token
-    return masked_cross_entropy(torch.stack(all_logits, dim=1), batch.tgt)  # logits: [batch, tgt_len, vocab]
+        prev_tokens = tgt[:, t]  # teacher forcing: read the gold token
+    return masked_cross_entropy(torch.stack(all_logits, dim=1), tgt)  # logits: [batch, tgt_len, vocab]
 
 
 def evaluate(
@@ -455,6 +470,7 @@ def evaluate(
 
     Returns ``{"exact_match", "token_accuracy"}`` (and ``"by_length"``, keyed by source length, if asked).
     ``max_len`` defaults to the longest target plus 5, so a model that forgets to stop is caught, not cut.
+    The batches are built on ``device``; ``None`` (the default) means the model's device.
     Lesson 02 §6 evaluates this way after training.
     """
     from .decoding import greedy_decode  # decoding imports models; keep this module light to import
@@ -470,8 +486,7 @@ def evaluate(
             raise TypeError(f"pairs[{i}] is {type(pair).__name__}, expected a (src, tgt) pair of id lists")
     _validate.integer(batch_size, "batch_size")
     _validate.boolean(by_length, "by_length")
-    if device is not None:
-        _validate.device(device)
+    device = _validate.device(device) if device is not None else _model_device(model)
     if max_len is not None:
         _validate.integer(max_len, "max_len")
     if max_len is None:

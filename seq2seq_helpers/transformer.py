@@ -31,8 +31,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import _validate
-from .attention import lengths_to_mask
-from .models import _Seq2SeqBase, shift_right
+from .attention import _lengths_to_mask
+from .models import _check_target, _Seq2SeqBase, shift_right
 from .tokens import EOS, PAD
 
 __all__ = [
@@ -421,14 +421,20 @@ class TransformerState(NamedTuple):
 
     def select(self, index: torch.Tensor) -> TransformerState:
         """The state of rows ``index`` in that order (rows may repeat), as beam search needs."""
-        index = _validate.row_index(index, self.batch_size, keep_size=False)
+        return self._select(_validate.row_index(index, self.batch_size, keep_size=False))
+
+    def _select(self, index: torch.Tensor) -> TransformerState:
+        # select without the check, for decoding loops that built index themselves
         return TransformerState(*(_select_rows(value, index) for value in self))
 
     def reorder(self, index: torch.Tensor) -> TransformerState:
         """``select(index)`` for an index that only moves rows among rows of the same source (one input's beam
         hypotheses): those share ``memory``, ``src_mask`` and ``cross_kv``, so only the cache and the tokens
         are reordered."""
-        index = _validate.row_index(index, self.batch_size, keep_size=True)
+        return self._reorder(_validate.row_index(index, self.batch_size, keep_size=True))
+
+    def _reorder(self, index: torch.Tensor) -> TransformerState:
+        # reorder without the check, for beam search's own index
         return self._replace(self_kv=_select_rows(self.self_kv, index), tokens=_select_rows(self.tokens, index))
 
 
@@ -559,7 +565,7 @@ class TransformerSeq2Seq(_Seq2SeqBase):
         src, src_lengths = _validate.padded_batch(src, src_lengths, self.vocab_size, "src", need_lengths=True)
         _validate.same_device(self, src, "src")
         src, src_lengths = self._mark_end(src, src_lengths.to(src.device))
-        src_mask = lengths_to_mask(src_lengths, src.shape[1])  # [batch, src_len] True = real
+        src_mask = _lengths_to_mask(src_lengths, src.shape[1])  # [batch, src_len] True = real (lengths checked above)
         memory, all_weights = self.encoder(src, src_mask)  # [batch, src_len, d_model], per layer [B, h, S, S]
         cross_kv = tuple(layer.cross_attn._project_kv(memory, memory) for layer in self.decoder.layers)
         empty = torch.zeros(src.shape[0], 0, dtype=torch.long, device=src.device)  # [batch, 0]: nothing read yet
@@ -584,16 +590,21 @@ class TransformerSeq2Seq(_Seq2SeqBase):
         logits, _, cross = self._decode(tgt_in, state)
         return logits, cross[-1].mean(dim=1)  # [batch, T, vocab], [batch, T, src_len]
 
-    def decode_step(self, prev_tokens: torch.Tensor, state: TransformerState):
-        """One step for every row: ``(logits [batch, vocab], new state, attention [batch, src_len])``, the
-        attention being the last layer's cross-attention averaged over heads."""
-        # prev_tokens: [batch]
+    # decode_step (the base class's: _check_step, then _decode_step) gives one step for every row:
+    # (logits [batch, vocab], new state, attention [batch, src_len]), the attention being the last layer's
+    # cross-attention averaged over heads.
+
+    def _check_step(self, prev_tokens, state):
         prev_tokens = _validate.token_ids(prev_tokens, "prev_tokens", self.vocab_size, dims=1)
         if not isinstance(state, TransformerState):
             raise TypeError(f"state must be the TransformerState that encode returned, got {type(state).__name__}")
         if prev_tokens.shape[0] != state.batch_size:
             raise ValueError(f"prev_tokens has {prev_tokens.shape[0]} rows but the state has {state.batch_size}")
         _validate.same_device(self, prev_tokens, "prev_tokens")
+        return prev_tokens
+
+    def _decode_step(self, prev_tokens: torch.Tensor, state: TransformerState):
+        # prev_tokens: [batch]
         tokens = torch.cat([state.tokens, prev_tokens.unsqueeze(1)], dim=1)  # [batch, t + 1]
         position = tokens.shape[1] - 1
         if not self.use_cache:  # recompute the whole prefix, keep only its last position
@@ -610,19 +621,6 @@ class TransformerSeq2Seq(_Seq2SeqBase):
         new_state = state._replace(self_kv=tuple(new_caches), tokens=tokens)
         return logits, new_state, cross[:, :, 0].mean(dim=1)  # attention: [batch, src_len]
 
-    def forward(
-        self,
-        src: torch.Tensor,
-        src_lengths: torch.Tensor,
-        tgt: torch.Tensor,
-        teacher_forcing_ratio: float = 1.0,
-        return_attention: bool = False,
-    ):
-        # src: [batch, src_len], src_lengths: [batch], tgt: [batch, tgt_len] ending in EOS
-        _validate.boolean(return_attention, "return_attention")
-        logits, attention = self._run(src, src_lengths, tgt, teacher_forcing_ratio)
-        return (logits, attention) if return_attention else logits
-
     @torch.no_grad()
     def attention_maps(self, src: torch.Tensor, src_lengths: torch.Tensor, tgt: torch.Tensor) -> dict:
         """Every attention of a teacher-forced pass over ``tgt``, per layer, ``[batch, heads, query, key]``:
@@ -631,7 +629,7 @@ class TransformerSeq2Seq(_Seq2SeqBase):
         self.eval()
         try:
             state, encoder_weights = self.encode(src, src_lengths, return_attention=True)
-            tgt = _validate.target(self, src, tgt)
+            tgt = _check_target(self, src, tgt)
             _, self_weights, cross_weights = self._decode(shift_right(tgt), state)
         finally:
             self.train(was_training)

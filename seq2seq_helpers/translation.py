@@ -42,6 +42,7 @@ from typing import NamedTuple
 import torch
 
 from . import _validate
+from ._sampling import REJECTED, sample_until
 from .data import SPLITS, Splits
 from .tokens import EOS, NUM_SPECIAL, PAD, SOS, UNK  # UNK: the id SubwordVocab gives a character never seen
 
@@ -245,26 +246,25 @@ def _random_value(kind: str, rng: random.Random, max_number: int, first: datetim
 def _sample(
     n: int, split: str, rng: random.Random, target_lang: str, kinds, max_number, first, last, unique: bool
 ) -> list[TranslationPair]:
-    pairs, seen = [], set()
-    attempts, max_attempts = 0, 100 * n + 10_000  # a bounded loop: a narrow range fails with a clear error
-    while len(pairs) < n:
-        attempts += 1
-        if attempts > max_attempts:
-            raise ValueError(
-                f"could only find {len(pairs)} distinct {split} values of {list(kinds)} (numbers up to "
-                f"{max_number:,}, dates {first}..{last}) after {max_attempts:,} draws; ask for fewer "
-                "pairs or widen the ranges"
-            )
-        kind = rng.choice(kinds)
-        value = _random_value(kind, rng, max_number, first, last)
-        if _split_of_value(value, 0.1, 0.1) != split:
-            continue
-        if unique:
-            if value in seen:
-                continue
-            seen.add(value)
-        pairs.append(make_pair(value, target_lang, rng))
-    return pairs
+
+    def draw():
+        value = _random_value(rng.choice(kinds), rng, max_number, first, last)
+        return value if _split_of_value(value, 0.1, 0.1) == split else REJECTED
+
+    def fail(found, draws):
+        return (
+            f"could only find {found} distinct {split} values of {list(kinds)} (numbers up to {max_number:,}, "
+            f"dates {first}..{last}) after {draws:,} draws; ask for fewer pairs or widen the ranges"
+        )
+
+    # a pair's wording draws from rng too: only for a value that is kept, in order, as before
+    return sample_until(
+        n,
+        draw,
+        fail,
+        key=(lambda value: value) if unique else None,
+        keep=lambda value: make_pair(value, target_lang, rng),
+    )
 
 
 def make_translation_splits(

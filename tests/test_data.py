@@ -485,3 +485,23 @@ def test_check_tokens_errors(tokens, lengths, vocab_size, error, message):
 def test_check_tokens_names_the_argument():
     with pytest.raises(ValueError, match="tgt_lengths"):
         check_tokens(torch.tensor([[3]]), torch.tensor([0]), name="tgt")
+
+
+def test_one_rejection_sampler_with_one_budget():
+    """data, dates and translation draw through one helper: it stops after draws_allowed(n) draws with the
+    builder's message, and keeps what it accepts in order, passing each through keep at once."""
+    from seq2seq_helpers._sampling import REJECTED, draws_allowed, sample_until
+
+    calls = []
+
+    def never():
+        calls.append(1)
+        return REJECTED
+
+    with pytest.raises(ValueError, match="found 0 in 10,200 draws"):
+        sample_until(1, never, lambda found, draws: f"found {found} in {draws:,} draws")
+    assert len(calls) == draws_allowed(1) == 10_200
+    values = iter([1, 1, 2, REJECTED, 3, 4])
+    assert sample_until(3, lambda: next(values), str, key=lambda v: v, keep=lambda v: 10 * v) == [10, 20, 30]
+    assert next(values) == 4  # no draw after the third sample was kept
+    assert sample_until(0, never, str) == []

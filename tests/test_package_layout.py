@@ -79,3 +79,50 @@ def test_the_cycle_finder_finds_a_cycle():
 def test_compare_is_near_the_leaves():
     """Every lesson imports compare.py to state a comparison; it needs nothing but the argument checks."""
     assert package_imports()["compare"] <= {"_validate", "tokens"}
+
+
+# Model internals _validate.py must not read (issue 28): each model's contract is checked beside the model.
+MODEL_INTERNALS = (
+    "cell",
+    "rnn",
+    "input_feeding",
+    "enc_dim",
+    "dec_hid_dim",
+    "hid_dim",
+    "num_layers",
+    "layout",
+    "attention",
+    "encoder",
+    "decoder",
+    "encoder_outputs",
+    "attention_keys",
+    "hidden",
+)
+
+
+def attribute_reads(source: str) -> set[str]:
+    """Every ``x.name`` in ``source``, and every name a ``getattr(x, "name")`` reads."""
+    names = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute):
+            names.add(node.attr)
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("getattr", "hasattr"):
+            if len(node.args) > 1 and isinstance(node.args[1], ast.Constant):
+                names.add(node.args[1].value)
+    return names
+
+
+def test_validate_holds_generic_checks_only():
+    """``_validate.py`` imports no model and reads no model attribute: changing a decoder's state layout means
+    editing ``models.py`` alone."""
+    source = (PACKAGE / "_validate.py").read_text(encoding="utf-8")
+    assert package_imports()["_validate"] <= {"tokens"}
+    assert attribute_reads(source) & set(MODEL_INTERNALS) == set()
+    for name in MODEL_INTERNALS:  # not through a string either (getattr(module, name), vars(...)[name])
+        assert f'"{name}"' not in source and f"'{name}'" not in source, name
+
+
+def test_the_model_internals_test_sees_a_model_attribute():
+    assert attribute_reads("def f(decoder):\n    return decoder.cell == 'lstm'") >= {"cell"}
+    assert attribute_reads("getattr(encoder, 'enc_dim', None)") == {"enc_dim"}
+    assert attribute_reads("x.hid_dim + y.rnn.num_layers") >= {"hid_dim", "rnn", "num_layers"}

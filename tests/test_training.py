@@ -16,6 +16,7 @@ from seq2seq_helpers.data import EOS, PAD, collate_pairs
 from seq2seq_helpers.training import (
     History,
     cosine_schedule,
+    evaluate,
     fit,
     masked_cross_entropy,
     seq2seq_step,
@@ -394,6 +395,42 @@ def test_fit_moves_batches_to_the_device():
 
     fit(model, _sgd(model), [_line_batch()], 2, step_fn, device="cpu", progress=False)
     assert devices == [("cpu", "cpu")] * 2
+
+
+class _Seen(Exception):
+    """Raised by a model or step_fn to report where its batch arrived, before any computation on it."""
+
+
+class _MetaModel(nn.Module):
+    """A model whose parameters live on the "meta" device (every machine has it): where do its batches arrive?"""
+
+    def __init__(self):
+        super().__init__()
+        self.weight = nn.Parameter(torch.zeros(1, device="meta"))
+
+    def encode(self, src, src_lengths):
+        raise _Seen(src.device.type, src_lengths.device.type)
+
+    def decode_step(self, prev_tokens, state):  # pragma: no cover - encode stops first
+        raise AssertionError("not reached")
+
+
+def test_fit_and_evaluate_default_to_the_model_device():
+    """Issue 28: device=None means the model's device, so on a GPU a forgotten device= does not raise."""
+    model = _MetaModel()
+
+    def step_fn(m, batch, step):
+        raise _Seen(batch[0].device.type, batch[1].device.type)
+
+    with pytest.raises(_Seen) as seen:
+        fit(model, _sgd(model), [_line_batch()], 1, step_fn, progress=False)
+    assert seen.value.args == ("meta", "meta")
+    with pytest.raises(_Seen) as seen:  # Batch.to keeps the lengths on the CPU, where packing needs them
+        evaluate(model, [([3, 4], [4, 3, EOS])])
+    assert seen.value.args == ("meta", "cpu")
+    with pytest.raises(_Seen) as seen:  # an explicit device still wins
+        evaluate(model, [([3, 4], [4, 3, EOS])], device="cpu")
+    assert seen.value.args == ("cpu", "cpu")
 
 
 @pytest.mark.parametrize(
