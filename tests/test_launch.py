@@ -15,7 +15,7 @@ Slow (each installs the helpers into a virtual environment outside the repositor
   plot and a widget, in 10-20 s. Binder's file pins only torch, so this is where the newest releases the
   package's ranges allow meet the helpers; every lesson runs in full under nbval (requirements.txt's pins).
   The environment is cached in ~/.cache/seq2seq-course and reused while binder/requirements.txt,
-  binder/runtime.txt and pyproject.toml stay the same and it is less than BINDER_MAX_AGE_DAYS old (so that
+  binder/runtime.txt and pyproject.toml's dependencies stay the same and it is less than BINDER_MAX_AGE_DAYS old (so that
   new releases still reach it within a week); the helpers' code is copied afresh into it on every run.
 """
 
@@ -401,12 +401,16 @@ def binder_environment():
     """Yields (python, repo, built): the Binder environment and the repository copy it has installed.
 
     `repo` is what repo2docker sees: the repository, with `-e .` installed from its root. It is built once per
-    content of binder/requirements.txt, binder/runtime.txt and pyproject.toml (and again after
+    content of binder/requirements.txt, binder/runtime.txt and pyproject.toml's dependencies (and again after
     BINDER_MAX_AGE_DAYS), under a file lock; on every run the helpers' code in `repo` is replaced by this
     checkout's, which the editable install then imports, so no run tests yesterday's package.
     """
-    files = [ROOT / "binder" / "requirements.txt", ROOT / "binder" / "runtime.txt", ROOT / "pyproject.toml"]
-    key = hashlib.sha256(b"".join(f.read_bytes() for f in files) + repr(sys.version_info[:2]).encode()).hexdigest()
+    import tomllib  # Python 3.11+, as this test's environment
+
+    files = [ROOT / "binder" / "requirements.txt", ROOT / "binder" / "runtime.txt"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = [project.get("requires-python"), project.get("dependencies"), sys.version_info[:2]]  # what pip resolves
+    key = hashlib.sha256(b"".join(f.read_bytes() for f in files) + repr(wanted).encode()).hexdigest()
     home = CACHE / f"binder-py{sys.version_info.major}.{sys.version_info.minor}-{key[:12]}"
     python, repo, marker = home / "venv" / "bin" / "python", home / "repo", home / ".complete"
     CACHE.mkdir(parents=True, exist_ok=True)
