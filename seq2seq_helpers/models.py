@@ -267,8 +267,8 @@ def _run_packed(rnn: nn.Module, embedded: torch.Tensor, src_lengths: torch.Tenso
 
 
 # A padding step the LSTM skips (issue 30). On a CPU, PyTorch runs an LSTM over a padded batch with one fused
-# kernel (oneDNN), but over a packed batch with a slower step-by-step loop: packing took about half of a
-# BiLSTM + attention model's training step. The fast path keeps the padded batch and makes every padding step a
+# kernel (oneDNN), but over a packed batch with a slower step-by-step loop: the packed encoder took up to about
+# half of a BiLSTM + attention model's training step (with Luong's one-call decoder). The fast path keeps the padded batch and makes every padding step a
 # no-op instead: one extra input, 1 at padding and 0 elsewhere, enters the gates with a fixed weight of -BIG for
 # the input gate and +BIG for the forget gate, so at padding i = sigmoid(... - BIG) = 0 and f = 1 exactly in
 # float32, and c' = f * c + i * g = c. The forward direction reads a row's real tokens and then keeps its cell

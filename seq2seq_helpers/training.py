@@ -132,8 +132,8 @@ def adam(params, lr: float = 1e-3, **options) -> torch.optim.Adam:
     The algorithm and its hyper-parameters are the same; fused only changes how the update is computed: one
     kernel over all parameters instead of about ten small operations per parameter tensor. For the course's
     small models the optimiser step is a large part of training on a CPU (lesson 01 trains one example per
-    step: fused Adam took a quarter of the time of the default step, ``scripts/benchmark.py``'s micro-benchmark
-    measures it). Results agree with the default implementation to float rounding, not bit for bit. Pass
+    step: on lesson 01's model the fused step took about a third of the default one's time, as the micro-benchmark
+    in ``scripts/benchmark.py`` measures it). Results agree with the default implementation to float rounding, not bit for bit. Pass
     ``fused=False`` (or ``foreach=...``) to choose yourself.
     """
     params = list(params)  # read twice if the fused optimiser is refused
