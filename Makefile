@@ -13,7 +13,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup instructor learner lab lint format test unit notebooks student benchmark compare gpu-check browser-test clean
+.PHONY: setup instructor learner lab lint format test unit notebooks student benchmark compare translation-seeds gpu-check browser-test clean
 
 # nbgrader comes with the environment (`make student` and the tests use it), but learners get plain JupyterLab:
 # after `make setup` (or `make learner`) nbgrader's JupyterLab extension is disabled and locked (so that the
@@ -96,6 +96,10 @@ benchmark: $(STAMP)
 # Options: scripts/compare_architectures.py --help.
 compare: $(STAMP)
 	$(PY) scripts/compare_architectures.py
+
+# Lesson 07 over seeds 0-2 (about 15 min on 2 cores): docs/translation-seeds.md and the figures the lesson quotes (†).
+translation-seeds: $(STAMP)
+	$(PY) scripts/translation_seeds.py
 
 # On a machine with an NVIDIA GPU: every lesson under nbval with SEQ2SEQ_DEVICE=cuda, then the benchmark's GPU table
 # (docs/benchmarks-gpu.md); log in artifacts/. Refuses (exit 2) where get_device() does not pick CUDA. Not in CI.

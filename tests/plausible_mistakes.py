@@ -240,6 +240,26 @@ MISTAKES: dict[str, dict[str, list[Mistake]]] = {
                 ("output in pair.references", "any(output in r for r in pair.references)"),
             ),
             M("a count, not a fraction", (" / len(pairs)", "")),
+            M(
+                "only the first or the last reference counts",
+                ("output in pair.references", "output in (pair.references[0], pair.references[-1])"),
+            ),
+        ],
+        "ex3-placeholders": [
+            M("every source counts", ("if placeholders(s)]", "]")),
+            M(
+                "sets, not counts",
+                ("placeholders(o) == placeholders(s)", "set(placeholders(o)) == set(placeholders(s))"),
+            ),
+            M(
+                "added placeholders go unnoticed",
+                ("placeholders(o) == placeholders(s)", "not placeholders(s) - placeholders(o)"),
+            ),
+            M(
+                "order must match",
+                ("placeholders(o) == placeholders(s)", "list(placeholders(o)) == list(placeholders(s))"),
+            ),
+            M("a count, not a fraction", (" / len(rows)", "")),
         ],
     },
     "08_transformer.ipynb": {

@@ -54,11 +54,12 @@ HEADLINES: dict[str, list[tuple[str, str, str]]] = {
         ("training time", "history.elapsed_s", "s"),
     ],
     "07_translation": [
-        ("test BLEU (best beam on validation)", "test_bleu", "num"),
-        ("test chrF (best beam on validation)", "test_chrf", "num"),
-        ("test chrF (greedy)", "greedy_chrf", "num"),
-        ("noisy corpus: validation BLEU greedy", "noisy_greedy_bleu", "num"),
-        ("noisy corpus: validation BLEU beam 50", "noisy_beam_bleu", "num"),
+        ("test BLEU, model (beam chosen on validation)", "scores[chosen][0]", "num"),
+        ("test chrF, model (beam chosen on validation)", "scores[chosen][1]", "num"),
+        ("test chrF, model (greedy)", 'scores["model, greedy"][1]', "num"),
+        ("test chrF, translation memory", 'scores["translation memory"][1]', "num"),
+        ("test chrF, copy the source", 'scores["copy the source"][1]', "num"),
+        ("p, chosen beam vs memory (chrF)", 'p_vs_memory["chrF"]', "num"),
         ("training time", "history.elapsed_s", "s"),
     ],
     "08_transformer": [
