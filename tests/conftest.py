@@ -56,7 +56,7 @@ EXPECTED_SECONDS = {
     "notebooks/04_attention.ipynb": 250,
     "notebooks/05_beam_search.ipynb": 45,
     "notebooks/06_capstone.ipynb": 130,
-    "notebooks/07_translation.ipynb": 120,
+    "notebooks/07_translation.ipynb": 220,
     "notebooks/08_transformer.ipynb": 180,
     "tests/test_instructors.py::test_the_guide_runs_release_to_feedback": 180,
     "tests/test_floors.py::test_the_lowest_allowed_versions_run_the_helpers_tests_and_the_lessons": 130,
