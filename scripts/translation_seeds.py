@@ -157,7 +157,11 @@ def main(argv=None) -> int:
                 key = f"{width},{alpha}"
                 val_outputs[key] = translate(model, src_vocab, tgt_vocab, val_src, width, alpha)
                 n_words = statistics.mean(len(o.split()) for o in val_outputs[key])
-                sweep[key] = {**scores(val_outputs[key], val_refs), "words": n_words, "seconds": time.perf_counter() - t}
+                sweep[key] = {
+                    **scores(val_outputs[key], val_refs),
+                    "words": n_words,
+                    "seconds": time.perf_counter() - t,
+                }
                 print(f"seed {seed} width {width} alpha {alpha}: {sweep[key]}", flush=True)
         best = max(
             sweep, key=lambda k: (round(sweep[k]["chrf"], 2), round(sweep[k]["bleu"], 2), -float(k.split(",")[0]))
