@@ -2,7 +2,9 @@
 
 Each lesson runs with nbclient in a fresh ``python3`` kernel from this environment, in the notebook's folder (the
 client comes from ``nbexec``, shared with ``run_notebooks.py``); the notebook is not saved. A background thread
-polls the kernel process (and its children) with psutil every ``POLL_S`` seconds for the peak resident memory.
+polls the kernel process (and its children) with psutil every ``POLL_S`` seconds for the peak resident memory;
+on Linux it also reads the kernel's own high-water mark (``VmHWM`` in ``/proc/<pid>/status``), which catches a
+peak shorter than the polling interval (one training step on a long batch, say).
 """
 
 from __future__ import annotations
@@ -21,7 +23,8 @@ POLL_S = 0.2
 
 class PeakRSS:
     """Polls a process and its children every ``interval`` seconds in a thread; ``peak`` is the largest
-    sum of their resident set sizes seen, in bytes."""
+    sum of their resident set sizes seen, in bytes, or the process's own high-water mark where the system
+    keeps one (Linux), whichever is larger."""
 
     def __init__(self, pid: int, interval: float = POLL_S):
         import psutil
@@ -45,7 +48,17 @@ class PeakRSS:
                 total += proc.memory_info().rss
             except psutil.Error:  # a child that just exited
                 pass
-        self.peak = max(self.peak, total)
+        self.peak = max(self.peak, total, self._high_water_mark())
+
+    def _high_water_mark(self) -> int:
+        try:
+            with open(f"/proc/{self.process.pid}/status", encoding="ascii") as status:
+                for line in status:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) * 1024  # kB
+        except (OSError, ValueError, IndexError):
+            pass  # not Linux, or the process has exited
+        return 0
 
     def _run(self) -> None:
         while not self._stop.is_set():

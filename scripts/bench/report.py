@@ -203,7 +203,7 @@ def render(
         "",
         "Each lesson executed headless (nbclient, fresh `python3` kernel, cwd `notebooks/`); time from kernel "
         "start to the last cell; memory is the peak resident set of the kernel and its children, polled every "
-        f"{POLL_S} s.",
+        f"{POLL_S} s, or the kernel's own high-water mark (Linux's VmHWM, exact) where it is larger.",
         "",
         "| lesson | status | time (s) | peak kernel memory (MiB) | kernel torch threads | slowest code cell "
         "| headline figures |",
