@@ -7,6 +7,12 @@ Two things make it fit a laptop's budget on real sentences, whose lengths vary f
 * **Batches of similar lengths** (:func:`length_batches`): the training pairs are sorted by length and cut into
   batches, and the batches are visited in a new random order at every pass. A batch then pads to its own
   longest pair, not the corpus's, which in lesson 07 roughly halves a step's cost.
+* **A memory budget per training step** (:func:`translation_step`): additive attention builds
+  ``tanh(W q + U k)`` for every target position against every source position, a ``[rows, target length,
+  source length, attn_dim]`` tensor that autograd keeps for the backward pass, which makes gradients of the
+  same size. A batch of more than ``max_cells`` attention cells (rows × source × target pieces) is therefore
+  run in parts of fewer rows, each part's gradient added before the one optimiser step (gradient
+  accumulation). The loss is the batch's, weighted by target tokens as before; only the memory changes.
 * **Decoding sorted by length, with a length limit per batch** (:func:`translate`): each batch of sources stops
   at ``2 * its longest source + 10`` pieces, so one long sentence does not keep every hypothesis of many short
   ones running (a hypothesis that never writes ``<eos>`` runs until the limit).
@@ -24,10 +30,10 @@ import torch
 
 from . import _validate
 from .attention import AdditiveAttention
-from .data import collate_pairs
+from .data import PAD, Batch, collate_pairs
 from .decoding import beam_search, greedy_decode
 from .models import AttentionDecoder, AttentionSeq2Seq, LSTMEncoder
-from .training import History, adam, fit, seq2seq_step
+from .training import History, adam, fit
 from .translation import SubwordVocab
 
 SEEDS_REPORT = "reports/translation_seeds.json"  # written by scripts/translation_seeds.py, inside the package
@@ -38,6 +44,7 @@ __all__ = [
     "subword_vocabs",
     "train_translation",
     "translate",
+    "translation_step",
     "translation_model",
 ]
 
@@ -51,6 +58,7 @@ class TranslationRecipe(NamedTuple):
     steps: int = 1200
     lr: float = 5e-3  # Adam, cosine decay to 0 over the steps
     max_words: int = 25  # longest source kept, in words
+    max_cells: int = 64 * 32 * 32  # rows × source × target pieces per part of a training step (its memory)
 
 
 def subword_vocabs(pairs, vocab_size: int) -> tuple[SubwordVocab, SubwordVocab]:
@@ -92,6 +100,43 @@ def length_batches(encoded: Sequence, batch_size: int, seed: int = 0) -> Callabl
     return batch
 
 
+def _part(batch: Batch, rows: slice) -> Batch:
+    # rows of a batch, cut to their own longest source and target (the batch is sorted by length)
+    src_lengths, tgt_lengths = batch.src_lengths[rows], batch.tgt_lengths[rows]
+    src = batch.src[rows, : int(src_lengths.max())]
+    tgt = batch.tgt[rows, : int(tgt_lengths.max())]
+    return Batch(src, src_lengths, tgt, tgt_lengths)
+
+
+def translation_step(max_cells: int | None = None):
+    """``step_fn`` for :func:`~seq2seq_helpers.training.fit`: teacher-forced cross-entropy over the batch's
+    target tokens. A batch of more than ``max_cells`` attention cells (rows × source length × target length) is
+    run in parts of at most that many: each part's share of the loss (its tokens' summed cross-entropy over the
+    batch's target tokens) is back-propagated before the next part runs, so the gradients add up to the whole
+    batch's and only one part's activations are ever held. ``max_cells=None``: the whole batch at once."""
+    if max_cells is not None:
+        _validate.integer(max_cells, "max_cells")
+
+    def step_fn(model, batch, step):
+        rows, per_row = batch.src.shape[0], batch.src.shape[1] * batch.tgt.shape[1]
+        size = rows if max_cells is None else max(1, max_cells // per_row)
+        tokens = (batch.tgt != PAD).sum()
+        done = 0.0
+        for start in range(0, rows, size):
+            part = batch if size >= rows else _part(batch, slice(start, start + size))
+            logits = model(part.src, part.src_lengths, part.tgt, teacher_forcing_ratio=1.0)
+            summed = torch.nn.functional.cross_entropy(
+                logits.flatten(0, 1), part.tgt.flatten(), ignore_index=PAD, reduction="sum"
+            )
+            share = summed / tokens
+            if start + size >= rows:
+                return share + done  # fit back-propagates the last part; its value is the whole batch's loss
+            share.backward()
+            done += share.item()
+
+    return step_fn
+
+
 def train_translation(
     model,
     encoded: Sequence,
@@ -101,13 +146,21 @@ def train_translation(
     eval_every: int | None = None,
     desc: str = "training",
 ) -> History:
-    """Train ``model`` on ``encoded`` pairs with the recipe (the defaults if None): Adam, cosine decay, teacher
-    forcing, gradients clipped at norm 1."""
+    """Train ``model`` on ``encoded`` pairs with the recipe (the defaults if None): batches of similar lengths,
+    each step within the recipe's memory budget (:func:`translation_step`), Adam, cosine decay, teacher forcing,
+    gradients clipped at norm 1."""
     recipe = recipe or TranslationRecipe()
     batches = length_batches(encoded, recipe.batch_size, seed)
     optimizer = adam(model.parameters(), lr=recipe.lr)
     return fit(
-        model, optimizer, batches, recipe.steps, seq2seq_step(1.0), eval_fn=eval_fn, eval_every=eval_every, desc=desc
+        model,
+        optimizer,
+        batches,
+        recipe.steps,
+        translation_step(recipe.max_cells),
+        eval_fn=eval_fn,
+        eval_every=eval_every,
+        desc=desc,
     )
 
 

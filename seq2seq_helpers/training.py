@@ -312,7 +312,9 @@ def fit(
     """Train ``model`` for ``steps`` optimizer steps and return a :class:`History`.
 
     ``batches``: an iterable of batches (cycled; a shuffling DataLoader reshuffles every pass) or a
-    function ``step -> batch``. ``step_fn(model, batch, step)`` returns the scalar loss. ``lr_schedule``:
+    function ``step -> batch``. ``step_fn(model, batch, step)`` returns the scalar loss, whose ``backward`` then
+    runs; gradients are zeroed before ``step_fn``, so a ``step_fn`` may call ``backward`` on parts of its batch
+    itself and return the last part's loss (gradient accumulation, as lesson 07's recipe does). ``lr_schedule``:
     ``"cosine"`` (decay to 0 over ``steps``; what makes 99% reachable quickly on the toy tasks), ``None``
     (constant), or a scheduler you built. ``eval_fn(model)`` runs every ``eval_every`` steps and at the end.
     The progress bar shows step, loss and the latest evaluation, and disappears when training ends.
@@ -369,10 +371,10 @@ def fit(
         for step in range(1, steps + 1):
             model.train()
             batch = _move(next(stream), device)
+            optimizer.zero_grad(set_to_none=True)  # before step_fn, which may accumulate gradients itself
             loss = step_fn(model, batch, step)
             if not isinstance(loss, torch.Tensor) or loss.dim() != 0:
                 raise TypeError("step_fn must return the batch's loss as a scalar tensor")
-            optimizer.zero_grad(set_to_none=True)
             loss.backward()
             if clip_grad_norm is not None:
                 torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)

@@ -129,3 +129,36 @@ def test_the_committed_seeds_report_was_made_with_the_lessons_recipe():
     )
     assert not report["quick"] and sorted(report["seeds"]) == ["0", "1", "2"]
     assert max(report["widths"]) >= 50
+
+
+def test_a_step_in_parts_gives_the_whole_batchs_loss_and_gradients(small):
+    from seq2seq_helpers.data import collate_pairs
+    from seq2seq_helpers.recipes import translation_step
+    from seq2seq_helpers.training import masked_cross_entropy
+
+    pairs, src_vocab, tgt_vocab, model = small
+    encoded = sorted(
+        ((src_vocab.encode(p.source), tgt_vocab.encode(p.target)) for p in pairs[:24]), key=lambda e: len(e[0])
+    )
+    batch = collate_pairs(encoded)
+    per_row = batch.src.shape[1] * batch.tgt.shape[1]
+    model.eval()  # no dropout: both ways see the same network
+
+    def loss_and_grads(step_fn):
+        model.zero_grad(set_to_none=True)
+        loss = step_fn(model, batch, 1)
+        loss.backward()
+        return loss.detach(), [p.grad.clone() for p in model.parameters()]
+
+    whole, whole_grads = loss_and_grads(translation_step(None))
+    reference = masked_cross_entropy(
+        model(batch.src, batch.src_lengths, batch.tgt, teacher_forcing_ratio=1.0), batch.tgt
+    )
+    torch.testing.assert_close(whole, reference.detach())
+    for max_cells in (per_row, 5 * per_row, 7 * per_row + 3):  # parts of 1, 5 and 7 rows (the last one shorter)
+        parted, parted_grads = loss_and_grads(translation_step(max_cells))
+        torch.testing.assert_close(parted, whole)
+        for a, b in zip(parted_grads, whole_grads):
+            torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+    with pytest.raises(ValueError, match="max_cells"):
+        translation_step(0)
